@@ -1,0 +1,3 @@
+from wmsync.cli.app import main
+
+main()
