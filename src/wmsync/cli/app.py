@@ -1,0 +1,138 @@
+"""The ``wmsync`` command: global wiring and the one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+try:  # typer 0.28 vendors click as typer._click
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older typer uses click itself
+    import click  # type: ignore[no-redef,import-not-found,unused-ignore]
+
+from wmsync import __version__
+from wmsync.cli import common
+
+HELP = """Ship and cancel Walmart Marketplace orders from Adobe Commerce / Magento 2.4.
+
+Exit codes: 0 done · 1 internal error · 2 refused before sending (nothing sent) · 3 configuration or
+credentials · 4 rejected by Walmart or Commerce · 5 unavailable after retries · 6 sent but not confirmed
+before the timeout · 7 batch finished with failures · 8 the two sides disagree · 130 interrupted.
+
+Try it without credentials: wmsync orders list --store sandbox
+"""
+
+app = typer.Typer(
+    name="wmsync",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"wmsync {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Ship and cancel Walmart Marketplace orders from Adobe Commerce / Magento 2.4."""
+
+
+def _register() -> None:
+    from wmsync.cli import carriers, orders, sandbox_cmd, stores
+
+    app.add_typer(stores.app, name="stores")
+    app.add_typer(orders.app, name="orders")
+    app.add_typer(sandbox_cmd.app, name="sandbox")
+    app.add_typer(carriers.app, name="carriers")
+    for mod_name in ("ship", "cancel", "status", "sync", "explain"):
+        try:
+            mod = __import__(f"wmsync.cli.{mod_name}", fromlist=["register"])
+        except ModuleNotFoundError:
+            continue
+        mod.register(app)
+
+
+_register()
+
+
+def _json_requested(argv: Sequence[str]) -> bool:
+    return "--json" in argv or "--jsonl" in argv
+
+
+def _report(exc: BaseException, argv: Sequence[str]) -> int:
+    """Render an error on stderr (and as JSON on stdout in --json mode); return the exit code."""
+    from wmsync.errors import ExitCode, WmsyncError
+    from wmsync.secrets import redact
+
+    json_mode = _json_requested(argv)
+    verbose = "--verbose" in argv or "-v" in argv
+    if isinstance(exc, WmsyncError):
+        code = int(exc.exit_code)
+        payload = exc.to_json()
+        message, hint = exc.message, exc.hint
+        if exc.correlation_id and "correlation id" not in message:
+            message += f" (correlation id {exc.correlation_id})"
+    elif isinstance(exc, click.exceptions.ClickException):
+        code = ExitCode.REFUSED
+        message = exc.format_message()
+        hint = None
+        if getattr(exc, "ctx", None) is not None:
+            hint = f"see `{exc.ctx.command_path} --help`"  # type: ignore[attr-defined]
+        payload = {"error": message, "exit_code": code}
+    elif isinstance(exc, KeyboardInterrupt | typer.Abort):
+        code = ExitCode.INTERRUPTED
+        message, hint = "interrupted", "a re-run continues where this one stopped"
+        payload = {"error": message, "exit_code": code}
+    else:
+        code = ExitCode.INTERNAL
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        hint = "run again with --verbose for details, and report it with the trace"
+        payload = {"error": message, "exit_code": code}
+        if verbose:
+            import traceback
+
+            sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    sys.stderr.write(redact(f"error: {message}\n"))
+    if hint:
+        sys.stderr.write(redact(f"hint: {hint}\n"))
+    if json_mode:
+        sys.stdout.write(redact(json.dumps(payload, ensure_ascii=False)) + "\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (tests call this)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = app(args=args, prog_name="wmsync", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except BaseException as exc:
+        if isinstance(exc, SystemExit):
+            return int(exc.code) if isinstance(exc.code, int) else 1
+        return _report(exc, args)
+    finally:
+        for rt in list(common.CURRENT):
+            rt.close()
+    return int(result) if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,7 @@
+"""placeholder"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="(in progress)")

@@ -1,0 +1,287 @@
+"""Options every command accepts, and the runtime built from them: the only place that builds clients
+from config. Heavy imports (httpx, pydantic, keyring) happen here lazily, never at ``--help``."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from wmsync.commerce.client import CommerceClient
+    from wmsync.config import Config, StoreConfig
+    from wmsync.http import Tracer
+    from wmsync.journal import Journal
+    from wmsync.render import Output
+    from wmsync.secrets import SecretResolver
+    from wmsync.walmart.client import WalmartClient
+
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", "-s", envvar="WMSYNC_STORE", help="Store connection to use ('sandbox' = built-in)."),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="WMSYNC_CONFIG", help="Config file (default: user config dir).",
+                 dir_okay=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout; messages on stderr.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Trace HTTP on stderr (secrets masked).")]
+TraceOpt = Annotated[
+    Path | None,
+    typer.Option("--trace-file", help="Write every HTTP exchange of the run as JSON (masked) for support.",
+                 dir_okay=False),
+]
+
+SANDBOX = "sandbox"
+
+# The runtime of the command being run, so the error handler in app.py knows the output mode.
+CURRENT: list[Runtime] = []
+
+
+@dataclass
+class Store:
+    name: str
+    config: StoreConfig
+    is_sandbox: bool
+    store_count: int
+
+
+@dataclass
+class Runtime:
+    store_option: str | None = None
+    config_option: Path | None = None
+    json_mode: bool = False
+    verbose: bool = False
+    trace_file: Path | None = None
+    _config: Config | None = None
+    _store: Store | None = None
+    _out: Output | None = None
+    _tracers: list[Tracer] | None = None
+    _closers: list[Any] = field(default_factory=list)
+    _commerce: CommerceClient | None = None
+    _walmart: WalmartClient | None = None
+    _journal: Journal | None = None
+    _sandbox: Any = None
+
+    @classmethod
+    def create(
+        cls,
+        store: str | None = None,
+        config: Path | None = None,
+        json_mode: bool = False,
+        verbose: bool = False,
+        trace_file: Path | None = None,
+    ) -> Runtime:
+        rt = cls(store, config, json_mode, verbose, trace_file)
+        CURRENT.append(rt)
+        return rt
+
+    # ------------------------------------------------------------ basics
+
+    @property
+    def out(self) -> Output:
+        if self._out is None:
+            from wmsync.render import Output
+
+            self._out = Output(json_mode=self.json_mode, verbose=self.verbose)
+        return self._out
+
+    @property
+    def config_path(self) -> Path:
+        if self.config_option is not None:
+            return self.config_option.expanduser()
+        from wmsync.paths import config_path
+
+        return config_path()
+
+    def config(self) -> Config:
+        if self._config is None:
+            from wmsync import config as cfg
+
+            self._config = cfg.load(self.config_path)
+        return self._config
+
+    def store(self) -> Store:
+        """The store named by --store / WMSYNC_STORE, else default_store, else the only one configured.
+        The built-in sandbox is used only when named."""
+        if self._store is not None:
+            return self._store
+        from wmsync.errors import ConfigError
+
+        name = self.store_option
+        if name == SANDBOX:
+            self._store = sandbox_store()
+            return self._store
+        conf = self.config()
+        if not name:
+            name = conf.default_store
+            if name == SANDBOX:
+                self._store = sandbox_store()
+                return self._store
+        if not name:
+            if len(conf.stores) == 1:
+                name = next(iter(conf.stores))
+            elif not conf.stores:
+                raise ConfigError(
+                    f"no store is configured (config file: {self.config_path})",
+                    hint="add one with `wmsync stores add NAME ...`, or try the built-in sandbox: --store sandbox",
+                )
+            else:
+                raise ConfigError(
+                    "several stores are configured and none is chosen: " + ", ".join(sorted(conf.stores)),
+                    hint="pass --store NAME, set WMSYNC_STORE, or set default_store in the config file",
+                )
+        if name not in conf.stores:
+            known = ", ".join(sorted(conf.stores)) or "none"
+            raise ConfigError(
+                f"no store named {name!r} in {self.config_path} (configured: {known})",
+                hint="`wmsync stores list` shows them; the built-in sandbox is --store sandbox",
+            )
+        self._store = Store(name, conf.stores[name], False, len(conf.stores))
+        return self._store
+
+    def secrets(self) -> SecretResolver:
+        from wmsync.secrets import SecretResolver
+
+        st = self.store()
+        if st.is_sandbox:
+            from wmsync.sandbox import CREDENTIALS
+
+            return SecretResolver(st.name, store_count=1, fixed=CREDENTIALS)
+        return SecretResolver(st.name, store_count=st.store_count)
+
+    # ------------------------------------------------------------ clients
+
+    def tracers(self) -> list[Tracer]:
+        if self._tracers is None:
+            tracers: list[Tracer] = []
+            if self.verbose:
+                from wmsync.trace import VerboseTracer
+
+                tracers.append(VerboseTracer())
+            if self.trace_file is not None:
+                from wmsync.trace import TraceFile
+
+                tracers.append(TraceFile(self.trace_file, ["wmsync", *sys.argv[1:]]))
+            self._tracers = tracers
+        return self._tracers
+
+    def sandbox(self) -> Any:
+        if self._sandbox is None:
+            from wmsync.sandbox import Sandbox, default_db_path
+
+            self._sandbox = Sandbox(default_db_path())
+            self._closers.append(self._sandbox)
+        return self._sandbox
+
+    def _transport(self) -> Any:
+        return self.sandbox().transport() if self.store().is_sandbox else None
+
+    def timeouts(self) -> Any:
+        return self.store().config.timeouts.with_env()
+
+    def http_settings(self) -> Any:
+        from wmsync.http import HttpSettings, RetryPolicy
+
+        t = self.timeouts()
+        return HttpSettings(
+            connect_timeout=t.connect,
+            read_timeout=t.read,
+            policy=RetryPolicy(max_attempts=t.max_attempts, backoff_base=t.backoff_base,
+                               backoff_max=t.backoff_max, retry_after_max=t.retry_after_max),
+        )
+
+    def commerce(self) -> CommerceClient:
+        if self._commerce is None:
+            from wmsync.commerce.client import CommerceClient, bearer_signer, oauth1_signer
+
+            st = self.store()
+            sec = self.secrets()
+            if st.config.commerce_auth == "bearer":
+                signer = bearer_signer(sec.require("COMMERCE_TOKEN"))
+            else:
+                signer = oauth1_signer(
+                    sec.require("COMMERCE_CONSUMER_KEY"),
+                    sec.require("COMMERCE_CONSUMER_SECRET"),
+                    sec.require("COMMERCE_ACCESS_TOKEN"),
+                    sec.require("COMMERCE_ACCESS_TOKEN_SECRET"),
+                )
+            self._commerce = CommerceClient(
+                base_url=st.config.commerce_url,
+                store_code=st.config.commerce_store_code,
+                signer=signer,
+                settings=self.http_settings(),
+                transport=self._transport(),
+                rate_per_min=st.config.rate_limits.commerce_per_min,
+                tracers=self.tracers(),
+            )
+            self._closers.append(self._commerce)
+        return self._commerce
+
+    def walmart(self) -> WalmartClient:
+        if self._walmart is None:
+            from wmsync.paths import cache_dir
+            from wmsync.walmart.client import WalmartClient
+
+            st = self.store()
+            sec = self.secrets()
+            rl = st.config.rate_limits
+            self._walmart = WalmartClient(
+                base_url=st.config.walmart_url,
+                client_id=st.config.walmart_client_id,
+                client_secret=sec.require("WALMART_CLIENT_SECRET"),
+                service_name=st.config.walmart_service_name,
+                channel_type=st.config.walmart_channel_type,
+                settings=self.http_settings(),
+                transport=self._transport(),
+                rate_limits={
+                    "read": rl.walmart_read_per_min,
+                    "ship": rl.walmart_ship_per_min,
+                    "cancel": rl.walmart_cancel_per_min,
+                    "acknowledge": rl.walmart_acknowledge_per_min,
+                    "token": rl.walmart_token_per_min,
+                },
+                token_cache_dir=cache_dir() / "tokens",
+                tracers=self.tracers(),
+            )
+            self._closers.append(self._walmart)
+        return self._walmart
+
+    def journal(self) -> Journal:
+        if self._journal is None:
+            from wmsync.journal import Journal, default_journal_path
+
+            self._journal = Journal(default_journal_path())
+            self._closers.append(self._journal)
+        return self._journal
+
+    def correlation_ids(self) -> list[str]:
+        return list(self._walmart.correlation_ids) if self._walmart is not None else []
+
+    def close(self) -> None:
+        while self._closers:
+            obj = self._closers.pop()
+            try:
+                obj.close()
+            except Exception:
+                continue
+        if self in CURRENT:
+            CURRENT.remove(self)
+
+
+def sandbox_store() -> Store:
+    from wmsync.config import StoreConfig
+    from wmsync.sandbox import BASE_URL, CREDENTIALS, STORE_CODE
+
+    conf = StoreConfig(
+        commerce_url=BASE_URL,
+        commerce_store_code=STORE_CODE,
+        commerce_auth="oauth1",
+        walmart_url=BASE_URL,
+        walmart_client_id=CREDENTIALS["WALMART_CLIENT_ID"],
+    )
+    return Store(SANDBOX, conf, True, 1)

@@ -1,0 +1,289 @@
+"""Adobe Commerce / Magento 2.4 admin REST client: orders, shipments, ship, cancel, comments.
+
+Auth is either an integration token as ``Bearer`` (only when the store enables it) or OAuth 1.0a signing
+with HMAC-SHA256 (oauthlib), which works everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from wmsync.clock import SYSTEM, Clock
+from wmsync.errors import ApiError, AuthError, CommerceRefusedError, MalformedResponseError, NotFoundError
+from wmsync.http import Http, HttpSettings, RateLimiter, Signer, Tracer
+
+SERVICE = "Commerce"
+DEFAULT_PAGE_SIZE = 100
+
+
+def fill_placeholders(message: str, parameters: Any) -> str:
+    """Magento's ``%1``/``%name`` placeholders filled from a list or a dict."""
+    if isinstance(parameters, list):
+        def by_index(m: re.Match[str]) -> str:
+            i = int(m.group(1)) - 1
+            return str(parameters[i]) if 0 <= i < len(parameters) else m.group(0)
+
+        return re.sub(r"%(\d+)", by_index, message)
+    if isinstance(parameters, dict):
+        def by_name(m: re.Match[str]) -> str:
+            key = m.group(1)
+            if key in parameters:
+                return str(parameters[key])
+            return m.group(0)
+
+        return re.sub(r"%([A-Za-z_][A-Za-z0-9_]*|\d+)", by_name, message)
+    return message
+
+
+def parse_error(body: bytes | str | Any) -> tuple[str | None, list[str]]:
+    """``{"message", "parameters", "errors": [...]}`` → the filled message and any nested messages."""
+    data: Any = body
+    if isinstance(body, bytes | str):
+        try:
+            data = json.loads(body) if body else None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None, []
+    if not isinstance(data, dict):
+        return None, []
+    msg = data.get("message")
+    message = fill_placeholders(msg, data.get("parameters")) if isinstance(msg, str) else None
+    nested = []
+    for item in data.get("errors") or [] if isinstance(data.get("errors"), list) else []:
+        if isinstance(item, dict) and isinstance(item.get("message"), str):
+            nested.append(fill_placeholders(item["message"], item.get("parameters")))
+    return message, nested
+
+
+def error_from_response(status: int, body: bytes, headers: httpx.Headers, cid: str | None) -> ApiError:
+    message, nested = parse_error(body)
+    if not message:
+        snippet = body[:200].decode("utf-8", "replace").strip() if body else ""
+        if snippet.startswith("<"):
+            message = f"HTTP {status} {httpx.codes.get_reason_phrase(status)} (an HTML error page)"
+        else:
+            message = snippet or f"HTTP {status} {httpx.codes.get_reason_phrase(status)}"
+    if nested:
+        message = message + " " + " ".join(nested)
+    full = f"Commerce: {message}"
+    if status in (401, 403):
+        return AuthErrorApi(full, service=SERVICE, status=status, correlation_id=cid,
+                            hint="check the integration's credentials and its ACL resources (see README)")
+    cls = NotFoundError if status == 404 else ApiError
+    return cls(full, service=SERVICE, status=status, correlation_id=cid)
+
+
+class AuthErrorApi(ApiError):
+    """A 401/403 from Commerce; the CLI reports it as a credentials problem (exit 3)."""
+
+    exit_code = AuthError.exit_code
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    value: str | None
+    condition: str = "eq"
+
+
+def search_params(
+    groups: Sequence[Sequence[Filter]],
+    *,
+    page_size: int,
+    page: int,
+    sort: Sequence[tuple[str, str]] = (),
+) -> list[tuple[str, str]]:
+    """``searchCriteria`` query parameters: filters in one group are OR, groups are AND."""
+    params: list[tuple[str, str]] = []
+    for g, group in enumerate(groups):
+        for f, flt in enumerate(group):
+            prefix = f"searchCriteria[filter_groups][{g}][filters][{f}]"
+            params.append((f"{prefix}[field]", flt.field))
+            if flt.value is not None:
+                params.append((f"{prefix}[value]", flt.value))
+            params.append((f"{prefix}[condition_type]", flt.condition))
+    for s, (field, direction) in enumerate(sort):
+        params.append((f"searchCriteria[sortOrders][{s}][field]", field))
+        params.append((f"searchCriteria[sortOrders][{s}][direction]", direction))
+    params.append(("searchCriteria[pageSize]", str(page_size)))
+    params.append(("searchCriteria[currentPage]", str(page)))
+    return params
+
+
+def oauth1_signer(consumer_key: str, consumer_secret: str, token: str, token_secret: str) -> Signer:
+    """Sign each request (a fresh nonce and timestamp per attempt) with OAuth 1.0a HMAC-SHA256."""
+    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, Client
+
+    client = Client(
+        consumer_key,
+        client_secret=consumer_secret,
+        resource_owner_key=token,
+        resource_owner_secret=token_secret,
+        signature_method=SIGNATURE_HMAC_SHA256,
+        signature_type=SIGNATURE_TYPE_AUTH_HEADER,
+    )
+
+    def sign(request: httpx.Request) -> None:
+        # JSON bodies are not part of the OAuth 1.0a signature base string; only the URL and query are.
+        _, headers, _ = client.sign(str(request.url), http_method=request.method)  # type: ignore[arg-type]
+        request.headers["Authorization"] = headers["Authorization"]
+
+    return sign
+
+
+def bearer_signer(token: str) -> Signer:
+    def sign(request: httpx.Request) -> None:
+        request.headers["Authorization"] = f"Bearer {token}"
+
+    return sign
+
+
+class CommerceClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        store_code: str = "default",
+        signer: Signer,
+        settings: HttpSettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock = SYSTEM,
+        rate_per_min: float | None = None,
+        tracers: list[Tracer] | None = None,
+    ) -> None:
+        self.signer = signer
+        limits = {"commerce": RateLimiter(rate_per_min, clock=clock)} if rate_per_min else {}
+        self.http = Http(
+            service=SERVICE,
+            base_url=f"{base_url.rstrip('/')}/rest/{store_code}/V1",
+            settings=settings,
+            transport=transport,
+            clock=clock,
+            limits=limits,
+            error_factory=error_from_response,
+            default_headers={"Accept": "application/json"},
+            tracers=tracers,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        json_body: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        return self.http.request(
+            method, path, params=params, json_body=json_body, idempotent=idempotent, endpoint="commerce",
+            signer=self.signer,
+        ).data
+
+    # ------------------------------------------------------------ reads
+
+    def search(
+        self,
+        resource: str,
+        groups: Sequence[Sequence[Filter]],
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort: Sequence[tuple[str, str]] = (),
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Stream every match, page by page. Always sets pageSize; stops at ``total_count`` (Magento returns the
+        last page again for a page past the end)."""
+        page = 1
+        seen = 0
+        while True:
+            data = self._call("GET", f"/{resource}", params=search_params(groups, page_size=page_size, page=page,
+                                                                           sort=sort))
+            if not isinstance(data, dict):
+                raise MalformedResponseError(f"Commerce search of {resource} did not return an object")
+            items = data.get("items") or []
+            total = data.get("total_count")
+            total_count = int(total) if isinstance(total, int | str) and str(total).isdigit() else None
+            for item in items:
+                if isinstance(item, dict):
+                    yield item
+                    seen += 1
+                    if limit is not None and seen >= limit:
+                        return
+            if not items or len(items) < page_size or total_count is None or seen >= total_count:
+                return
+            page += 1
+
+    def search_orders(
+        self,
+        groups: Sequence[Sequence[Filter]],
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort: Sequence[tuple[str, str]] = (("created_at", "DESC"),),
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        return self.search("orders", groups, page_size=page_size, sort=sort, limit=limit)
+
+    def find_orders(self, field: str, value: str, *, limit: int = 5) -> list[dict[str, Any]]:
+        return list(self.search_orders([[Filter(field, value)]], page_size=limit, limit=limit))
+
+    def get_order(self, entity_id: int) -> dict[str, Any]:
+        data = self._call("GET", f"/orders/{int(entity_id)}")
+        if not isinstance(data, dict):
+            raise MalformedResponseError(f"Commerce order {entity_id}: the answer is not an object")
+        return data
+
+    def list_shipments(self, entity_id: int) -> list[dict[str, Any]]:
+        return list(self.search("shipments", [[Filter("order_id", str(int(entity_id)))]], sort=()))
+
+    def get_comments(self, entity_id: int) -> list[dict[str, Any]]:
+        data = self._call("GET", f"/orders/{int(entity_id)}/comments")
+        items = data.get("items") if isinstance(data, dict) else None
+        return [i for i in items or [] if isinstance(i, dict)]
+
+    # ------------------------------------------------------------ writes (not safe to repeat)
+
+    def ship(self, entity_id: int, body: Mapping[str, Any]) -> int:
+        data = self._call("POST", f"/order/{int(entity_id)}/ship", json_body=dict(body), idempotent=False)
+        try:
+            return int(data)
+        except (TypeError, ValueError) as exc:
+            raise MalformedResponseError(f"Commerce ship answered {data!r}, not a shipment id") from exc
+
+    def cancel(self, entity_id: int) -> None:
+        data = self._call("POST", f"/orders/{int(entity_id)}/cancel", idempotent=False)
+        if data is True:
+            return
+        if data is False:
+            raise CommerceRefusedError(
+                "Commerce refused to cancel the order (it answered false)",
+                service=SERVICE,
+                status=200,
+                hint="Magento refuses to cancel orders that are on hold, in payment review, fully invoiced, "
+                "complete, closed or already canceled; for an invoiced order create a credit memo",
+            )
+        raise MalformedResponseError(f"Commerce cancel answered {data!r}, not true/false")
+
+    def add_comment(self, entity_id: int, comment: str, *, status: str | None = None,
+                    notify: bool = False, visible_on_front: bool = False) -> None:
+        history: dict[str, Any] = {
+            "comment": comment,
+            "is_customer_notified": 1 if notify else 0,
+            "is_visible_on_front": 1 if visible_on_front else 0,
+            "parent_id": int(entity_id),
+        }
+        if status:
+            history["status"] = status
+        self._call("POST", f"/orders/{int(entity_id)}/comments", json_body={"statusHistory": history},
+                   idempotent=False)
+
+
+def quote_path(value: str) -> str:
+    return quote(value, safe="")

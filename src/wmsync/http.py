@@ -1,0 +1,428 @@
+"""The one HTTP layer both clients use.
+
+- explicit timeouts;
+- a retry *decision* that is a pure function (:func:`decide`), tested without HTTP or a clock;
+- every request says whether it is safe to repeat. Reads (and the token request) are retried on 408/429/5xx,
+  transport errors and malformed bodies, with capped exponential backoff and jitter, honouring ``Retry-After``
+  (seconds or an HTTP date) and Walmart's replenish header. A write that is not safe to repeat is retried only
+  when it certainly did not reach the server (connect errors) or got 429; any other failure surfaces as
+  :class:`OutcomeUnknownError`, which the workflow resolves by re-reading state;
+- a client-side rate limit per endpoint;
+- a fresh correlation id per request where the service has one, carried into every error;
+- tracing (``--verbose``, ``--trace-file``) with every token, signature and secret masked.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from wmsync.clock import SYSTEM, Clock
+from wmsync.errors import (
+    ApiError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    UnavailableError,
+    WmsyncError,
+)
+
+TransportFailure = Literal["connect", "timeout", "reset", "malformed"]
+"""``connect``: never reached the server (connect error/timeout, pool timeout). ``timeout``: read/write timeout
+after the request may have been sent. ``reset``: the connection broke mid-exchange. ``malformed``: the answer was
+not the JSON we expect."""
+
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    retry_after_max: float = 120.0
+    jitter: bool = True
+
+
+@dataclass(frozen=True)
+class Decision:
+    retry: bool
+    wait: float = 0.0
+    reason: str = ""
+    outcome_unknown: bool = False
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or HTTP date), ``retry-after-ms``, or Walmart's
+    ``x-next-replenish-time`` (epoch milliseconds or seconds). Header names are case-insensitive."""
+    lower: dict[str, str] = {str(k).lower(): str(v) for k, v in headers.items()}
+    raw = lower.get("retry-after-ms")
+    if raw:
+        try:
+            return max(0.0, float(raw) / 1000.0)
+        except ValueError:
+            pass
+    raw = lower.get("retry-after")
+    if raw:
+        raw = raw.strip()
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(raw)
+            except (TypeError, ValueError, IndexError):
+                when = None
+            if when is not None:
+                return max(0.0, when.timestamp() - now)
+    raw = lower.get("x-next-replenish-time")
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            return None
+        if value > 1e11:  # epoch milliseconds
+            value /= 1000.0
+        if value > 1e9:  # an epoch time
+            return max(0.0, value - now)
+        return max(0.0, value)  # a number of seconds
+    return None
+
+
+def backoff(attempt: int, policy: RetryPolicy, rand: Callable[[], float] = random.random) -> float:
+    """Capped exponential backoff with full jitter; ``attempt`` counts from 1."""
+    ceiling: float = min(policy.backoff_max, policy.backoff_base * 2.0 ** (attempt - 1))
+    if not policy.jitter:
+        return ceiling
+    return ceiling * (0.5 + 0.5 * rand())
+
+
+def decide(
+    *,
+    idempotent: bool,
+    attempt: int,
+    policy: RetryPolicy,
+    status: int | None = None,
+    failure: TransportFailure | None = None,
+    headers: Mapping[str, str] | None = None,
+    now: float = 0.0,
+    rand: Callable[[], float] = random.random,
+) -> Decision:
+    """Whether to retry after ``attempt`` (1-based) ended with ``status`` or ``failure``. Pure."""
+    headers = headers or {}
+    last = attempt >= policy.max_attempts
+    if failure is not None:
+        if failure == "connect":
+            reason = "connection failed before the request was sent"
+        elif idempotent:
+            reason = f"{failure} on a request that is safe to repeat"
+        else:
+            return Decision(False, reason=f"{failure} after a write was sent", outcome_unknown=True)
+        if last:
+            return Decision(False, reason=reason + "; no attempts left")
+        return Decision(True, backoff(attempt, policy, rand), reason)
+    if status is None or status < 400:
+        return Decision(False)
+    if status == 429:
+        if last:
+            return Decision(False, reason="rate limited; no attempts left")
+        wait = parse_retry_after(headers, now)
+        if wait is None:
+            wait = backoff(attempt, policy, rand)
+        return Decision(True, min(wait, policy.retry_after_max), "rate limited (429)")
+    if status in RETRYABLE_STATUS:
+        if not idempotent:
+            return Decision(False, reason=f"HTTP {status} after a write was sent", outcome_unknown=True)
+        if last:
+            return Decision(False, reason=f"HTTP {status}; no attempts left")
+        wait = parse_retry_after(headers, now)
+        if wait is None:
+            wait = backoff(attempt, policy, rand)
+        return Decision(True, min(wait, policy.retry_after_max), f"HTTP {status}")
+    return Decision(False)
+
+
+def classify(exc: httpx.TransportError) -> TransportFailure:
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return "connect"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    return "reset"
+
+
+# ---------------------------------------------------------------- rate limiting
+
+
+class RateLimiter:
+    """A token bucket per endpoint: ``rate_per_min`` requests a minute, bursts up to ``burst``."""
+
+    def __init__(self, rate_per_min: float, *, burst: float | None = None, clock: Clock = SYSTEM) -> None:
+        self.rate = rate_per_min / 60.0
+        self.capacity = burst if burst is not None else max(1.0, min(rate_per_min / 60.0 * 5, 10.0))
+        self.tokens = self.capacity
+        self.clock = clock
+        self.updated = clock.monotonic()
+        self.lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take a token; return how long to wait before using it."""
+        with self.lock:
+            now = self.clock.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            self.tokens -= 1.0
+            if self.tokens >= 0:
+                return 0.0
+            return -self.tokens / self.rate
+
+    def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            self.clock.sleep(wait)
+
+
+# ---------------------------------------------------------------- tracing
+
+SENSITIVE_HEADERS = frozenset({"authorization", "wm_sec.access_token", "cookie", "set-cookie", "x-api-key"})
+
+
+@dataclass
+class Exchange:
+    service: str
+    method: str
+    url: str
+    status: int | None
+    duration_ms: float
+    correlation_id: str | None
+    attempt: int
+    request_headers: dict[str, str]
+    request_body: str | None
+    response_body: str | None
+    error: str | None = None
+
+
+Tracer = Callable[[Exchange], None]
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    for key, value in headers.items():
+        if key.lower() in SENSITIVE_HEADERS:
+            if key.lower() == "authorization" and value.lower().startswith("oauth "):
+                out[key] = "OAuth ****"
+            else:
+                out[key] = value.split(" ", 1)[0] + " ****" if " " in value else "****"
+        else:
+            out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------- the client
+
+
+@dataclass
+class Response:
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    correlation_id: str | None
+    data: Any = None
+
+
+ErrorFactory = Callable[[int, bytes, httpx.Headers, str | None], ApiError]
+Signer = Callable[[httpx.Request], None]
+
+
+@dataclass
+class HttpSettings:
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class Http:
+    """One service's HTTP: base URL, transport, retries, limits, tracing. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        base_url: str,
+        settings: HttpSettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock = SYSTEM,
+        limits: Mapping[str, RateLimiter] | None = None,
+        error_factory: ErrorFactory,
+        correlation_header: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        tracers: list[Tracer] | None = None,
+    ) -> None:
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings or HttpSettings()
+        self.clock = clock
+        self.limits = dict(limits or {})
+        self.error_factory = error_factory
+        self.correlation_header = correlation_header
+        self.tracers = tracers if tracers is not None else []
+        self.correlation_ids: list[str] = []
+        self.last_date_header: str | None = None
+        self._cid_lock = threading.Lock()
+        timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
+        self.client = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            headers=dict(default_headers or {}),
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def _trace(self, exchange: Exchange) -> None:
+        for tracer in self.tracers:
+            try:
+                tracer(exchange)
+            except Exception:
+                continue
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        endpoint: str | None = None,
+        signer: Signer | None = None,
+        expect_json: bool = True,
+        ok_statuses: frozenset[int] = frozenset(),
+    ) -> Response:
+        """Send with retries. Returns the response for 2xx (and ``ok_statuses``), else raises a WmsyncError."""
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "HEAD", "OPTIONS")
+        policy = self.settings.policy
+        attempt = 0
+        last_error: WmsyncError | None = None
+        content: bytes | None = None
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":")).encode()
+        while True:
+            attempt += 1
+            limiter = self.limits.get(endpoint or "")
+            if limiter is not None:
+                limiter.acquire()
+            req_headers = dict(headers or {})
+            cid: str | None = None
+            if self.correlation_header:
+                cid = str(uuid.uuid4())
+                req_headers[self.correlation_header] = cid
+                with self._cid_lock:
+                    self.correlation_ids.append(cid)
+            if content is not None:
+                req_headers.setdefault("Content-Type", "application/json")
+            request = self.client.build_request(
+                method,
+                self.url(path),
+                params=params,
+                content=content,
+                data=form,
+                headers=req_headers,
+            )
+            if signer is not None:
+                signer(request)
+            started = time.perf_counter()
+            status: int | None = None
+            failure: TransportFailure | None = None
+            resp_headers: httpx.Headers = httpx.Headers()
+            body = b""
+            err_text: str | None = None
+            try:
+                http_resp = self.client.send(request)
+                try:
+                    body = http_resp.read()
+                finally:
+                    http_resp.close()
+                status = http_resp.status_code
+                resp_headers = http_resp.headers
+            except httpx.TransportError as exc:
+                failure = classify(exc)
+                err_text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            duration = (time.perf_counter() - started) * 1000
+            data: Any = None
+            if status is not None and 200 <= status < 300 and expect_json:
+                try:
+                    data = json.loads(body) if body.strip() else None
+                except ValueError:
+                    failure = "malformed"
+                    err_text = "the response body is not JSON"
+            self._trace(
+                Exchange(
+                    service=self.service,
+                    method=method,
+                    url=str(request.url),
+                    status=status,
+                    duration_ms=duration,
+                    correlation_id=cid,
+                    attempt=attempt,
+                    request_headers=mask_headers(dict(request.headers)),
+                    request_body=content.decode("utf-8", "replace") if content else None,
+                    response_body=body.decode("utf-8", "replace") if body else None,
+                    error=err_text,
+                )
+            )
+            if status is not None and resp_headers.get("date"):
+                self.last_date_header = resp_headers.get("date")
+            if failure is None and status is not None and (200 <= status < 300 or status in ok_statuses):
+                return Response(status, resp_headers, body, cid, data)
+            decision = decide(
+                idempotent=idempotent,
+                attempt=attempt,
+                policy=policy,
+                status=None if failure else status,
+                failure=failure,
+                headers=resp_headers,
+                now=self.clock.time(),
+            )
+            where = f"{self.service} {method} {path}"
+            if failure is not None:
+                if failure == "malformed":
+                    last_error = MalformedResponseError(
+                        f"{where}: {err_text} (HTTP {status})", correlation_id=cid
+                    )
+                else:
+                    last_error = UnavailableError(f"{where}: {err_text}", correlation_id=cid)
+            else:
+                assert status is not None
+                api_error = self.error_factory(status, body, resp_headers, cid)
+                if status == 429:
+                    last_error = RateLimitedError(f"{where}: rate limited (429): {api_error.message}",
+                                                  correlation_id=cid)
+                elif status in RETRYABLE_STATUS:
+                    last_error = UnavailableError(f"{where}: HTTP {status}: {api_error.message}", correlation_id=cid)
+                else:
+                    raise api_error
+            if decision.outcome_unknown:
+                raise OutcomeUnknownError(
+                    f"{where}: {decision.reason}; it may or may not have been applied",
+                    correlation_id=cid,
+                    hint="wmsync re-reads the order to find out; a re-run finishes the work without repeating it",
+                )
+            if not decision.retry:
+                raise last_error
+            self.clock.sleep(decision.wait)

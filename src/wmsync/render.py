@@ -1,0 +1,96 @@
+"""Output: data on stdout (a table for people, one JSON document with ``--json``), messages on stderr.
+Colour only on a terminal and never with NO_COLOR; spinners only on a terminal."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+from wmsync.secrets import redact
+
+
+def to_json(data: Any) -> str:
+    return redact(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+class Output:
+    def __init__(self, *, json_mode: bool = False, verbose: bool = False) -> None:
+        self.json_mode = json_mode
+        self.verbose = verbose
+        self._err: Console | None = None
+        self._out: Console | None = None
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(file=sys.stderr, highlight=False, soft_wrap=True,
+                                no_color="NO_COLOR" in os.environ)
+        return self._err
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(file=sys.stdout, highlight=False, soft_wrap=True,
+                                no_color="NO_COLOR" in os.environ)
+        return self._out
+
+    @property
+    def interactive(self) -> bool:
+        return sys.stderr.isatty() and sys.stdin.isatty()
+
+    def emit(self, data: Any, human: Callable[[Console], None] | None = None) -> None:
+        """The command's result: JSON on stdout with --json, else the human rendering (or JSON)."""
+        if self.json_mode or human is None:
+            sys.stdout.write(to_json(data) + "\n")
+            sys.stdout.flush()
+        else:
+            human(self.out)
+
+    def json_line(self, data: Any) -> None:
+        sys.stdout.write(redact(json.dumps(data, ensure_ascii=False, default=str)) + "\n")
+        sys.stdout.flush()
+
+    def info(self, message: str) -> None:
+        self.err.print(redact(message), markup=False)
+
+    def note(self, message: str) -> None:
+        self.err.print(redact(message), markup=False, style="dim")
+
+    def warn(self, message: str) -> None:
+        self.err.print("warning: " + redact(message), markup=False, style="yellow")
+
+    def error(self, message: str, hint: str | None = None) -> None:
+        self.err.print("error: " + redact(message), markup=False, style="bold red")
+        if hint:
+            self.err.print("hint: " + redact(hint), markup=False)
+
+    @contextlib.contextmanager
+    def spinner(self, text: str) -> Iterator[Callable[[str], None]]:
+        """A spinner on stderr, only on a terminal and not in JSON mode. Yields an updater."""
+        if self.json_mode or not sys.stderr.isatty():
+            yield lambda _msg: None
+            return
+        with self.err.status(text) as status:
+            yield lambda msg: status.update(msg)
+
+
+def table(title: str | None, columns: list[str], rows: list[list[str]]) -> Any:
+    from rich.table import Table
+
+    t = Table(title=title, show_lines=False, title_justify="left")
+    for col in columns:
+        t.add_column(col)
+    for row in rows:
+        t.add_row(*[redact(str(c)) for c in row])
+    return t

@@ -1,0 +1,356 @@
+"""Walmart Marketplace orders API client: token (cached across processes), orders, acknowledge, ship, cancel."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import httpx
+
+from wmsync.clock import SYSTEM, Clock
+from wmsync.errors import ApiError, AuthError, NotFoundError
+from wmsync.http import Http, HttpSettings, RateLimiter, Tracer
+
+SERVICE = "Walmart"
+TOKEN_MARGIN = 60.0  # refresh this many seconds before the token expires
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def parse_errors(body: bytes | str | Any) -> list[dict[str, Any]]:
+    """Every Walmart error shape as a list of dicts. Never raises, whatever the body.
+
+    Shapes: ``{"errors":{"error":[...]}}`` (orders API), ``{"errors":[...]}``, gateway ``{"error":[...]}``,
+    and single objects in place of the lists.
+    """
+    data: Any = body
+    if isinstance(body, bytes | str):
+        try:
+            data = json.loads(body) if body else None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return []
+    if not isinstance(data, dict):
+        return []
+    found: list[Any] = []
+    errors = data.get("errors")
+    if isinstance(errors, dict):
+        found = _as_list(errors.get("error"))
+    elif isinstance(errors, list):
+        found = errors
+    if not found and "error" in data:
+        found = _as_list(data.get("error"))
+    out: list[dict[str, Any]] = []
+    for item in found:
+        if isinstance(item, dict):
+            out.append({k: item.get(k) for k in ("code", "field", "description", "info", "severity", "category")})
+        elif isinstance(item, str):
+            out.append({"code": None, "description": item})
+    return out
+
+
+def error_from_response(status: int, body: bytes, headers: httpx.Headers, cid: str | None) -> ApiError:
+    errors = parse_errors(body)
+    first = errors[0] if errors else {}
+    code = first.get("code") if isinstance(first.get("code"), str) else None
+    description = first.get("description") or first.get("info")
+    if not isinstance(description, str) or not description:
+        snippet = body[:200].decode("utf-8", "replace").strip() if body else ""
+        description = snippet or httpx.codes.get_reason_phrase(status) or "error"
+        if snippet.lstrip().startswith("<"):
+            description = f"HTTP {status} {httpx.codes.get_reason_phrase(status)} (an HTML error page)"
+    field = first.get("field") if isinstance(first.get("field"), str) else None
+    message = f"Walmart: {description}"
+    if code:
+        message += f" [{code}]"
+    cls = NotFoundError if status == 404 else ApiError
+    return cls(message, service=SERVICE, status=status, code=code, field=field, errors=errors, correlation_id=cid)
+
+
+def is_token_error(err: ApiError) -> bool:
+    return err.status == 401 or (err.status == 400 and bool(err.code) and str(err.code).startswith("INVALID_TOKEN"))
+
+
+def is_empty_list(err: ApiError) -> bool:
+    return err.status == 404 and (err.code or "").startswith("CONTENT_NOT_FOUND")
+
+
+class TokenCache:
+    """The short-lived access token in a 0600 file in the cache dir, keyed by base URL and client id, so the
+    many short processes of a cron job share one token. A lock file makes concurrent processes fetch once."""
+
+    def __init__(self, directory: Path | None, base_url: str, client_id: str) -> None:
+        self.directory = directory
+        key = hashlib.sha256(f"{base_url}\n{client_id}".encode()).hexdigest()[:24]
+        self.path = directory / f"walmart-token-{key}.json" if directory else None
+        self.lock_path = directory / f"walmart-token-{key}.lock" if directory else None
+
+    def read(self, now: float) -> str | None:
+        if self.path is None:
+            return None
+        try:
+            data = json.loads(self.path.read_text())
+            token, expires_at = data["access_token"], float(data["expires_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if isinstance(token, str) and token and expires_at - TOKEN_MARGIN > now:
+            return token
+        return None
+
+    def write(self, token: str, expires_at: float) -> None:
+        if self.path is None or self.directory is None:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"access_token": token, "expires_at": expires_at}, fh)
+        os.replace(tmp, self.path)
+
+    def clear(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        if self.lock_path is None or self.directory is None:
+            yield
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+class WalmartClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        service_name: str = "Walmart Marketplace",
+        channel_type: str | None = None,
+        settings: HttpSettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock = SYSTEM,
+        rate_limits: Mapping[str, float] | None = None,
+        token_cache_dir: Path | None = None,
+        tracers: list[Tracer] | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self._secret = client_secret
+        self.clock = clock
+        limits = {name: RateLimiter(rate, clock=clock) for name, rate in (rate_limits or {}).items()}
+        headers = {"WM_SVC.NAME": service_name, "Accept": "application/json"}
+        if channel_type:
+            headers["WM_CONSUMER.CHANNEL.TYPE"] = channel_type
+        self.http = Http(
+            service=SERVICE,
+            base_url=base_url,
+            settings=settings,
+            transport=transport,
+            clock=clock,
+            limits=limits,
+            error_factory=error_from_response,
+            correlation_header="WM_QOS.CORRELATION_ID",
+            default_headers=headers,
+            tracers=tracers,
+        )
+        self.cache = TokenCache(token_cache_dir, base_url.rstrip("/"), client_id)
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self.token_requests = 0
+
+    @property
+    def correlation_ids(self) -> list[str]:
+        return self.http.correlation_ids
+
+    def close(self) -> None:
+        self.http.close()
+
+    # ------------------------------------------------------------ token
+
+    def _fetch_token(self) -> tuple[str, float]:
+        basic = base64.b64encode(f"{self.client_id}:{self._secret}".encode()).decode()
+        self.token_requests += 1
+        try:
+            resp = self.http.request(
+                "POST",
+                "/v3/token",
+                form={"grant_type": "client_credentials"},
+                headers={"Authorization": f"Basic {basic}"},
+                idempotent=True,  # asking for a token twice is harmless
+                endpoint="token",
+            )
+        except ApiError as exc:
+            if exc.status in (400, 401, 403):
+                raise AuthError(
+                    f"Walmart refused the client id/secret: {exc.message}",
+                    hint="check walmart_client_id and WALMART_CLIENT_SECRET (production and sandbox keys differ)",
+                    correlation_id=exc.correlation_id,
+                ) from exc
+            raise
+        data = resp.data if isinstance(resp.data, dict) else {}
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token:
+            from wmsync.errors import MalformedResponseError
+
+            raise MalformedResponseError("Walmart token response has no access_token", correlation_id=resp.correlation_id)
+        try:
+            ttl = float(data.get("expires_in", 900))
+        except (TypeError, ValueError):
+            ttl = 900.0
+        from wmsync.secrets import register_secret
+
+        register_secret(token)
+        return token, self.clock.time() + ttl
+
+    def token(self, *, force: bool = False) -> str:
+        now = self.clock.time()
+        if not force and self._token and self._token_expires - TOKEN_MARGIN > now:
+            return self._token
+        with self.cache.locked():
+            if not force:
+                cached = self.cache.read(now)
+                if cached:
+                    from wmsync.secrets import register_secret
+
+                    register_secret(cached)
+                    self._token = cached
+                    # the cache keeps the real expiry; the margin was checked on read
+                    self._token_expires = now + TOKEN_MARGIN + 1
+                    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                        assert self.cache.path is not None
+                        self._token_expires = float(json.loads(self.cache.path.read_text())["expires_at"])
+                    return cached
+            token, expires = self._fetch_token()
+            self.cache.write(token, expires)
+        self._token, self._token_expires = token, expires
+        return token
+
+    def _invalidate(self, token: str) -> None:
+        if self._token == token:
+            self._token = None
+        with self.cache.locked():
+            if self.cache.read(self.clock.time()) == token:
+                self.cache.clear()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        params: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        json_body: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """A token-authenticated call; refreshes the token once on 401 or 400 INVALID_TOKEN."""
+        token = self.token()
+        for refreshed in (False, True):
+            try:
+                resp = self.http.request(
+                    method,
+                    path,
+                    params=params,
+                    json_body=json_body,
+                    headers={"WM_SEC.ACCESS_TOKEN": token},
+                    idempotent=idempotent,
+                    endpoint=endpoint,
+                )
+            except ApiError as exc:
+                if is_token_error(exc) and not refreshed:
+                    self._invalidate(token)
+                    token = self.token(force=True)
+                    continue
+                if is_token_error(exc):
+                    raise AuthError(
+                        f"Walmart refused a fresh access token: {exc.message}",
+                        correlation_id=exc.correlation_id,
+                    ) from exc
+                raise
+            return resp.data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------ endpoints
+
+    def token_detail(self) -> dict[str, Any]:
+        data = self.call("GET", "/v3/token/detail", endpoint="read")
+        return data if isinstance(data, dict) else {}
+
+    def get_order(self, purchase_order_id: str) -> dict[str, Any]:
+        data = self.call("GET", f"/v3/orders/{quote(purchase_order_id, safe='')}", endpoint="read")
+        return unwrap_order(data)
+
+    def list_orders(self, **filters: str) -> Iterator[dict[str, Any]]:
+        """All orders matching the filters, following ``nextCursor``. 404 CONTENT_NOT_FOUND is an empty list."""
+        params: list[tuple[str, str]] = [(k, v) for k, v in filters.items() if v is not None]
+        while True:
+            try:
+                data = self.call("GET", "/v3/orders", params=params, endpoint="read")
+            except NotFoundError as exc:
+                if is_empty_list(exc):
+                    return
+                raise
+            lst = data.get("list", {}) if isinstance(data, dict) else {}
+            elements = (lst.get("elements") or {}).get("order") or []
+            yield from (o for o in _as_list(elements) if isinstance(o, dict))
+            cursor = (lst.get("meta") or {}).get("nextCursor")
+            if not cursor or not elements:
+                return
+            params = parse_qsl(str(cursor).lstrip("?"), keep_blank_values=True)
+
+    def acknowledge(self, purchase_order_id: str) -> dict[str, Any]:
+        data = self.call(
+            "POST",
+            f"/v3/orders/{quote(purchase_order_id, safe='')}/acknowledge",
+            endpoint="acknowledge",
+            idempotent=True,  # acknowledging twice is harmless
+        )
+        return unwrap_order(data)
+
+    def ship(self, purchase_order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = f"/v3/orders/{quote(purchase_order_id, safe='')}/shipping"
+        data = self.call("POST", path, endpoint="ship", json_body=body, idempotent=False)
+        return unwrap_order(data)
+
+    def cancel(self, purchase_order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = f"/v3/orders/{quote(purchase_order_id, safe='')}/cancel"
+        data = self.call("POST", path, endpoint="cancel", json_body=body, idempotent=False)
+        return unwrap_order(data)
+
+
+def unwrap_order(data: Any) -> dict[str, Any]:
+    """``{"order": {...}}`` as the API answers in practice, or a bare order as the spec's schema says."""
+    if isinstance(data, dict):
+        inner = data.get("order")
+        if isinstance(inner, dict):
+            return inner
+        if "purchaseOrderId" in data:
+            return data
+    from wmsync.errors import MalformedResponseError
+
+    raise MalformedResponseError("Walmart answered without an order")
