@@ -1,0 +1,68 @@
+"""Shared fixtures: every test runs with its own config, data and cache dirs, no colour, a fixed width,
+and none of the caller's WMSYNC_* variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for key in list(os.environ):
+        if key.startswith("WMSYNC_") and key != "WMSYNC_PRISM" and key != "WMSYNC_SPECS_DIR":
+            monkeypatch.delenv(key, raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("WMSYNC_CONFIG", str(home / "config" / "config.toml"))
+    monkeypatch.setenv("WMSYNC_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("WMSYNC_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    # short waits everywhere unless a test sets its own
+    monkeypatch.setenv("WMSYNC_POLL_INITIAL", "0.01")
+    monkeypatch.setenv("WMSYNC_POLL_MAX", "0.05")
+    monkeypatch.setenv("WMSYNC_BACKOFF_BASE", "0")
+    monkeypatch.setenv("WMSYNC_BACKOFF_MAX", "0")
+    yield home
+
+
+class Result:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.exit_code = code
+        self.stdout = out
+        self.stderr = err
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"Result(exit_code={self.exit_code}, stdout={self.stdout[-2000:]!r}, stderr={self.stderr[-2000:]!r})"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run the CLI in-process: ``cli("orders", "list", "--store", "sandbox")`` → Result."""
+    from wmsync.cli.app import run
+
+    def invoke(*args: str, stdin: str | None = None) -> Result:
+        import io
+        import sys
+
+        old = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        try:
+            capsys.readouterr()
+            code = run(list(args))
+        finally:
+            sys.stdin = old
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
