@@ -1,0 +1,216 @@
+"""``wmsync cancel``: whole or partial, with Walmart's cancellation reason, recorded on both sides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+CANCEL_HELP = """Cancel a Walmart order, whole or in part, with a Walmart cancellation reason.
+
+Reasons (case-insensitive): customer-request (CUSTOMER_REQUESTED_SELLER_TO_CANCEL — only when the customer
+asked), pricing-error (SELLER_CANCEL_PRICING_ERROR; Channel Manager "Price/listing error"), out-of-stock
+(SELLER_CANCEL_OUT_OF_STOCK; "Out of stock" — Walmart also marks the item out of stock), fraud
+(SELLER_CANCEL_FRAUD_STOP_SHIPMENT; "Credit/fraud" — real fraud only), address-not-serviceable
+(SELLER_CANCEL_ADDRESS_NOT_SERVICEABLE; "Unavailable carrier/shipping info").
+
+Whole order (default): every Walmart line not yet shipped or cancelled is cancelled, the Commerce order is
+cancelled, and the reason is added to the Commerce order history. Partial (--item SKU[=QTY]): the quantities
+are cancelled on Walmart and recorded as a Commerce order comment; Commerce itself has no partial cancel, so
+the output says what is left to do there.
+
+Asks before cancelling on a terminal; without a terminal --yes is required. Exit codes as for ship.
+"""
+
+
+def list_reasons(rt: Runtime) -> None:
+    from wmsync.walmart.rules import REASON_HELP
+
+    data = [{"code": c, "alias": a, "description": d} for c, a, d in REASON_HELP]
+
+    def human(console: Console) -> None:
+        from wmsync.render import table
+
+        console.print(
+            table(
+                "Walmart cancellation reasons",
+                ["alias", "code", "meaning"],
+                [[a, c, d] for c, a, d in REASON_HELP],
+            )
+        )
+
+    rt.out.emit(data, human)
+
+
+def cancel(
+    order: Annotated[str | None, typer.Argument(help="Commerce order number or Walmart PO id.")] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Walmart reason code, alias or Channel Manager label.")
+    ] = None,
+    item: Annotated[
+        list[str] | None, typer.Option("--item", help="SKU[=QTY], repeatable: a partial cancel.")
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask (required without a terminal).")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; send nothing.")] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Return 'pending' right after sending.")] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds to wait for Walmart's confirmation.", min=0)
+    ] = None,
+    walmart_only: Annotated[
+        bool,
+        typer.Option(
+            "--walmart-only", help="Cancel on Walmart even when Commerce will not cancel the order."
+        ),
+    ] = False,
+    confirm_customer_request: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-customer-request",
+            help="Use customer-request although Walmart shows no intent to cancel.",
+        ),
+    ] = False,
+    list_reasons_: Annotated[bool, typer.Option("--list-reasons", help="List the reasons and exit.")] = False,
+    lock_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for another run on the same order.", min=0)
+    ] = 60.0,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="Cancel many orders from a CSV or JSON Lines file ('-' = stdin).",
+            allow_dash=True,
+        ),
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="With --from-file: run the valid rows.")
+    ] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="With --from-file: a JSON line per row.")] = False,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    trace_file: TraceOpt = None,
+) -> None:
+    from wmsync.errors import RefusedError, UnconfirmedError, UsageError
+    from wmsync.workflows import cancel as wf
+    from wmsync.workflows.base import check_order_arg, parse_items
+    from wmsync.workflows.ship import Settings
+
+    rt = Runtime.create(store, config, json, verbose, trace_file)
+    if list_reasons_:
+        list_reasons(rt)
+        return
+    if from_file is not None:
+        try:
+            from wmsync.cli.batch import run_cancel_file
+        except ModuleNotFoundError as exc:
+            raise UsageError("--from-file is not available in this version") from exc
+        if not yes and not dry_run:
+            raise UsageError("--from-file cancels need --yes")
+        run_cancel_file(
+            rt,
+            from_file,
+            skip_invalid=skip_invalid,
+            jsonl=jsonl,
+            dry_run=dry_run,
+            timeout=timeout,
+            no_wait=no_wait,
+            lock_timeout=lock_timeout,
+        )
+        return
+    if order is None:
+        raise UsageError("missing ORDER", hint="wmsync cancel ORDER --reason out-of-stock")
+    check_order_arg(order)
+    if not reason:
+        raise UsageError(
+            "--reason is required: Walmart needs a reason for every cancellation",
+            hint="`wmsync cancel --list-reasons` lists them",
+        )
+    items = parse_items(item or [])
+    interactive = rt.out.interactive
+    if not yes and not dry_run and not interactive:
+        raise UsageError("cancelling without a terminal needs --yes", hint="nothing was sent")
+    st = rt.store()
+    t = rt.timeouts()
+    settings = Settings(
+        timeout=t.confirm if timeout is None else timeout,
+        poll_initial=t.poll_initial,
+        poll_max=t.poll_max,
+        wait=not no_wait,
+    )
+    req = wf.CancelRequest(
+        order=order,
+        reason=reason,
+        items=items or None,
+        walmart_only=walmart_only,
+        confirm_customer_request=confirm_customer_request,
+    )
+
+    def confirm(plan: wf.CancelPlan) -> bool:
+        if yes:
+            return True
+        lines = ", ".join(f"line {a.line_number} {a.qty} × {a.sku}" for a in plan.alloc) or "no Walmart lines"
+        extra = " and the Commerce order" if plan.commerce_cancel else ""
+        rt.out.info(f"About to cancel on Walmart: {lines}{extra} — reason {plan.reason}.")
+        return bool(typer.confirm("Proceed?", default=False, err=True))
+
+    from wmsync.clock import SYSTEM
+
+    deps = wf.Deps(
+        store_name=st.name,
+        store=st.config,
+        commerce=rt.commerce(),
+        walmart=rt.walmart(),
+        journal=rt.journal(),
+        clock=SYSTEM,
+        note=rt.out.note,
+        confirm=confirm,
+    )
+    try:
+        result = wf.execute(
+            deps, req, settings, dry_run=dry_run, lock_timeout=lock_timeout, lease_ttl=t.lease
+        )
+    except UnconfirmedError as exc:
+        payload = getattr(exc, "payload", None)
+        if payload is None:
+            raise
+        rt.out.emit(payload, lambda c: render_cancel(c, payload))
+        rt.out.error(exc.message, exc.hint)
+        raise typer.Exit(int(exc.exit_code)) from exc
+    except RefusedError:
+        raise
+    rt.out.emit(result, lambda c: render_cancel(c, result))
+
+
+def render_cancel(console: Console, result: dict[str, Any]) -> None:
+    from wmsync.cli.ship import render_lines, render_requests
+
+    head = {
+        "confirmed": "Cancelled and confirmed by Walmart",
+        "already_done": "Already cancelled — nothing sent",
+        "pending": "Sent — Walmart has not confirmed the cancellation yet",
+        "dry_run": "Dry run — nothing sent",
+    }.get(result["result"], result["result"])
+    console.print(
+        f"{head}: order {result['order']} (PO {result['purchase_order_id']}), reason {result['reason']}",
+        markup=False,
+    )
+    for note in result.get("warnings", []) + result.get("notes", []):
+        console.print(f"  {note}", markup=False)
+    if result["result"] == "dry_run":
+        render_requests(console, result.get("requests", []))
+    render_lines(console, result.get("lines", []))
+    for todo in result.get("commerce_todo", []):
+        console.print(f"To do in Commerce: {todo}", markup=False, style="yellow")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("cancel", help=CANCEL_HELP)(cancel)

@@ -1,0 +1,230 @@
+"""``wmsync ship``: from a Commerce order to a Walmart-confirmed shipment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+SHIP_HELP = """Ship a Walmart order: check everything first, record the shipment in Commerce, post it to Walmart,
+and wait until Walmart confirms.
+
+ORDER is the Commerce order number (increment_id) or the Walmart purchase order id. One invocation is one
+package: one tracking number for the items given (default: everything still unshipped). Without --carrier and
+--tracking, the tracks already recorded on the order's Commerce shipments are sent to Walmart.
+
+Direct mode (default) is for stores where nothing else posts shipments to Walmart. If Channel Manager is
+installed, use --via channel-manager (or submit = "channel-manager" in the store config): wmsync then creates
+only the Commerce shipment and waits until Walmart shows it.
+
+Exit: 0 confirmed or already done · 2 refused before sending · 4 rejected · 5 unavailable · 6 not confirmed
+before the timeout.
+"""
+
+
+def parse_ship_date(value: str | None) -> datetime | None:
+    from wmsync.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(
+            f"--ship-date {value[:40]!r} is not an ISO 8601 date/time",
+            hint="e.g. 2026-11-27T14:30:00Z or 2026-11-27",
+        ) from exc
+
+
+def ship(
+    order: Annotated[str | None, typer.Argument(help="Commerce order number or Walmart PO id.")] = None,
+    carrier: Annotated[
+        str | None, typer.Option(help="Walmart carrier name, or a mapped Commerce carrier.")
+    ] = None,
+    tracking: Annotated[str | None, typer.Option(help="Tracking number of the package.")] = None,
+    method: Annotated[
+        str | None, typer.Option(help="Walmart method code (default: the order's own).")
+    ] = None,
+    tracking_url: Annotated[
+        str | None, typer.Option(help="Tracking URL (needed for carriers not on Walmart's list).")
+    ] = None,
+    item: Annotated[
+        list[str] | None, typer.Option("--item", help="SKU[=QTY], repeatable: a partial package.")
+    ] = None,
+    ship_date: Annotated[str | None, typer.Option(help="ISO 8601 ship time (default: now).")] = None,
+    via: Annotated[
+        str | None, typer.Option(help="direct or channel-manager (default: the store's submit setting).")
+    ] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Return 'pending' right after sending.")] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds to wait for Walmart's confirmation (default 300).", min=0)
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and the exact requests; send nothing.")
+    ] = False,
+    override_intent_to_cancel: Annotated[
+        bool, typer.Option("--override-intent-to-cancel", help="Ship lines the customer asked to cancel.")
+    ] = False,
+    skip_format_check: Annotated[
+        bool, typer.Option("--skip-format-check", help="Skip only the per-carrier tracking format check.")
+    ] = False,
+    lock_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for another run working on the same order.", min=0)
+    ] = 60.0,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="Ship many packages from a CSV or JSON Lines file ('-' = stdin).",
+            allow_dash=True,
+        ),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="With --from-file: run the valid rows even if some are invalid."),
+    ] = False,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="With --from-file: one JSON line per row as it finishes.")
+    ] = False,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    trace_file: TraceOpt = None,
+) -> None:
+    from wmsync.errors import UnconfirmedError, UsageError
+    from wmsync.workflows import ship as wf
+    from wmsync.workflows.base import check_order_arg, parse_items
+
+    rt = Runtime.create(store, config, json, verbose, trace_file)
+    if from_file is not None:
+        try:
+            from wmsync.cli.batch import run_ship_file
+        except ModuleNotFoundError as exc:
+            raise UsageError("--from-file is not available in this version") from exc
+        run_ship_file(
+            rt,
+            from_file,
+            skip_invalid=skip_invalid,
+            jsonl=jsonl,
+            dry_run=dry_run,
+            timeout=timeout,
+            no_wait=no_wait,
+            lock_timeout=lock_timeout,
+        )
+        return
+    if order is None:
+        raise UsageError("missing ORDER", hint="wmsync ship ORDER --carrier UPS --tracking 1Z...")
+    check_order_arg(order)
+    items = parse_items(item or [])
+    when = parse_ship_date(ship_date)
+    st = rt.store()
+    mode = via or st.config.submit
+    if mode not in ("direct", "channel-manager"):
+        raise UsageError(f"--via {mode!r}: expected direct or channel-manager")
+    t = rt.timeouts()
+    settings = wf.Settings(
+        timeout=t.confirm if timeout is None else timeout,
+        poll_initial=t.poll_initial,
+        poll_max=t.poll_max,
+        wait=not no_wait,
+    )
+    req = wf.ShipRequest(
+        order=order,
+        carrier=carrier,
+        tracking=tracking,
+        method=method,
+        tracking_url=tracking_url,
+        items=items or None,
+        ship_date=when,
+        via=mode,  # type: ignore[arg-type]
+        override_intent_to_cancel=override_intent_to_cancel,
+        skip_format_check=skip_format_check,
+    )
+    from wmsync.clock import SYSTEM
+
+    with rt.out.spinner("reading the order") as update:
+        deps = wf.Deps(
+            store_name=st.name,
+            store=st.config,
+            commerce=rt.commerce(),
+            walmart=rt.walmart(),
+            journal=rt.journal(),
+            clock=SYSTEM,
+            progress=update,
+            note=rt.out.note,
+        )
+        try:
+            result = wf.execute(
+                deps, req, settings, dry_run=dry_run, lock_timeout=lock_timeout, lease_ttl=t.lease
+            )
+        except UnconfirmedError as exc:
+            payload = getattr(exc, "payload", None)
+            if payload is None:
+                raise
+            rt.out.emit(payload, lambda c: render_ship(c, payload))
+            rt.out.error(exc.message, exc.hint)
+            raise typer.Exit(int(exc.exit_code)) from exc
+    rt.out.emit(result, lambda c: render_ship(c, result))
+
+
+def render_ship(console: Console, result: dict[str, Any]) -> None:
+    res = result["result"]
+    head = {
+        "confirmed": "Shipped and confirmed by Walmart",
+        "already_done": "Already done — nothing sent",
+        "pending": "Sent — Walmart has not confirmed yet",
+        "dry_run": "Dry run — nothing sent",
+    }.get(res, res)
+    tracking = f" — {result['carrier']} {result['tracking_number']}" if result.get("tracking_number") else ""
+    console.print(
+        f"{head}: order {result['order']} (PO {result['purchase_order_id']}){tracking}", markup=False
+    )
+    for check in result.get("checks", []):
+        console.print(f"  ✓ {check}", markup=False)
+    for pkg in result.get("packages", []):
+        console.print(f"  package {pkg['carrier']} {pkg['tracking_number']}: {pkg['result']}", markup=False)
+    if res == "dry_run":
+        render_requests(console, result.get("requests", []))
+    render_lines(console, result.get("lines", []))
+
+
+def render_requests(console: Console, requests: list[dict[str, Any]]) -> None:
+    import json as _json
+
+    for r in requests:
+        console.print(f"  would send {r['service']} {r['method']} {r['path']}", markup=False)
+        if r.get("body") is not None:
+            console.print("    " + _json.dumps(r["body"]), markup=False, soft_wrap=True)
+    if not requests:
+        console.print("  nothing to send", markup=False)
+
+
+def render_lines(console: Console, lines: list[dict[str, Any]]) -> None:
+    from wmsync.render import table
+
+    rows = []
+    for line in lines:
+        statuses = "; ".join(
+            f"{s['quantity']} {s['status']}"
+            + (f" {s['carrier']} {s['tracking_number']}" if s.get("tracking_number") else "")
+            + (f" ({s['cancellation_reason']})" if s.get("cancellation_reason") else "")
+            for s in line["walmart_statuses"]
+        )
+        rows.append([line["line_number"], line["sku"], str(line["quantity"]), statuses])
+    if rows:
+        console.print(table(None, ["line", "SKU", "qty", "Walmart"], rows))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ship", help=SHIP_HELP)(ship)

@@ -1,0 +1,155 @@
+"""Commerce orders and shipments (tolerant of unknown fields); the ship request body (strict)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Tolerant(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+class OrderItem(_Tolerant):
+    item_id: int
+    sku: str = ""
+    name: str | None = None
+    product_type: str | None = None
+    parent_item_id: int | None = None
+    qty_ordered: float = 0
+    qty_shipped: float = 0
+    qty_canceled: float = 0
+    qty_refunded: float = 0
+    qty_invoiced: float = 0
+
+    @field_validator(
+        "qty_ordered", "qty_shipped", "qty_canceled", "qty_refunded", "qty_invoiced", mode="before"
+    )
+    @classmethod
+    def _qty(cls, value: Any) -> float:
+        return _num(value)
+
+    @property
+    def qty_to_ship(self) -> int:
+        """Magento's remaining quantity: ordered − shipped − refunded − canceled."""
+        return max(0, round(self.qty_ordered - self.qty_shipped - self.qty_refunded - self.qty_canceled))
+
+
+class Comment(_Tolerant):
+    comment: str | None = None
+    created_at: str | None = None
+    status: str | None = None
+
+
+class Order(_Tolerant):
+    entity_id: int
+    increment_id: str
+    state: str | None = None
+    status: str | None = None
+    ext_order_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    items: list[OrderItem] = Field(default_factory=list)
+    status_histories: list[Comment] = Field(default_factory=list)
+
+    def field(self, name: str) -> Any:
+        if name in type(self).model_fields:
+            return getattr(self, name)
+        extra = self.model_extra or {}
+        if name in extra:
+            return extra[name]
+        ext = extra.get("extension_attributes")
+        if isinstance(ext, dict):
+            return ext.get(name)
+        return None
+
+    def top_items(self) -> list[OrderItem]:
+        """Items that are shipped directly: simple items without a parent, and parents of configurables."""
+        return [i for i in self.items if i.parent_item_id is None]
+
+    def children(self, parent: OrderItem) -> list[OrderItem]:
+        return [i for i in self.items if i.parent_item_id == parent.item_id]
+
+    def item_by_id(self, item_id: int) -> OrderItem | None:
+        for item in self.items:
+            if item.item_id == item_id:
+                return item
+        return None
+
+
+class Track(_Tolerant):
+    track_number: str | None = None
+    title: str | None = None
+    carrier_code: str | None = None
+
+
+class ShipmentItem(_Tolerant):
+    order_item_id: int | None = None
+    qty: float = 0
+    sku: str | None = None
+
+    @field_validator("qty", mode="before")
+    @classmethod
+    def _qty(cls, value: Any) -> float:
+        return _num(value)
+
+
+class Shipment(_Tolerant):
+    entity_id: int | None = None
+    order_id: int | None = None
+    created_at: str | None = None
+    items: list[ShipmentItem] = Field(default_factory=list)
+    tracks: list[Track] = Field(default_factory=list)
+
+    def track_numbers(self) -> set[str]:
+        return {t.track_number for t in self.tracks if t.track_number}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShipItem(_Strict):
+    order_item_id: int
+    qty: float
+
+
+class ShipTrack(_Strict):
+    track_number: str
+    title: str
+    carrier_code: str
+
+
+class ShipComment(_Strict):
+    comment: str
+    is_visible_on_front: int = 0
+
+
+def ship_body(
+    items: list[ShipItem],
+    track: ShipTrack,
+    *,
+    notify: bool = False,
+    comment: str | None = None,
+    source_code: str | None = None,
+) -> dict[str, Any]:
+    """The body of ``POST /V1/order/{orderId}/ship`` (salesShipOrderV1ExecutePostBody)."""
+    body: dict[str, Any] = {
+        "items": [i.model_dump() for i in items],
+        "notify": notify,
+        "tracks": [track.model_dump()],
+    }
+    if comment:
+        body["appendComment"] = True
+        body["comment"] = ShipComment(comment=comment).model_dump()
+    if source_code:
+        body["arguments"] = {"extension_attributes": {"source_code": source_code}}
+    return body

@@ -1,0 +1,372 @@
+"""The journal: a SQLite file recording each operation, its steps, outcomes and correlation ids.
+
+It gives history (``wmsync status``), the per-order leases that keep two runs off the same order, the batch
+re-run skip list and the last successful sync. Safety against duplicates does not rest on it alone: every run
+re-reads both sides and does only what is missing; the journal says what a crashed run was in the middle of.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS operations (
+    id TEXT PRIMARY KEY,
+    store TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    order_number TEXT,
+    purchase_order_id TEXT,
+    op_key TEXT NOT NULL,
+    params TEXT NOT NULL,
+    state TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    error_code TEXT,
+    correlation_ids TEXT NOT NULL DEFAULT '[]',
+    confirm_deadline REAL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS operations_key ON operations(store, op_key);
+CREATE INDEX IF NOT EXISTS operations_po ON operations(store, purchase_order_id);
+CREATE TABLE IF NOT EXISTS steps (
+    op_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT,
+    correlation_id TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (op_id, name)
+);
+CREATE TABLE IF NOT EXISTS leases (
+    store TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (store, resource)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    store TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (store, key)
+);
+"""
+
+# operation states
+PLANNED = "planned"
+IN_PROGRESS = "in_progress"
+CONFIRMED = "confirmed"
+PENDING = "pending"
+ALREADY_DONE = "already_done"
+FAILED = "failed"
+DONE_STATES = (CONFIRMED, ALREADY_DONE)
+
+
+def default_journal_path() -> Path:
+    from wmsync.paths import data_dir
+
+    return data_dir() / "journal.sqlite3"
+
+
+@dataclass
+class Operation:
+    id: str
+    store: str
+    kind: str
+    order_number: str | None
+    purchase_order_id: str | None
+    op_key: str
+    params: dict[str, Any]
+    state: str
+    result: dict[str, Any] | None
+    error: str | None
+    error_code: str | None
+    correlation_ids: list[str]
+    confirm_deadline: float | None
+    created_at: float
+    updated_at: float
+    steps: dict[str, dict[str, Any]]
+
+
+class Journal:
+    def __init__(self, path: Path, *, clock: Any = None) -> None:
+        self.path = path
+        self._time = clock.time if clock is not None else time.time
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        new = not path.exists()
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        if new:
+            os.chmod(path, 0o600)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+    def close(self) -> None:
+        with self._lock:
+            self.release_all()
+            self.db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------ operations
+
+    def start(
+        self,
+        *,
+        store: str,
+        kind: str,
+        op_key: str,
+        order_number: str | None,
+        purchase_order_id: str | None,
+        params: dict[str, Any],
+    ) -> str:
+        op_id = uuid.uuid4().hex
+        now = self._time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO operations (id, store, kind, order_number, purchase_order_id, op_key, params, state,"
+                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    op_id,
+                    store,
+                    kind,
+                    order_number,
+                    purchase_order_id,
+                    op_key,
+                    json.dumps(params),
+                    PLANNED,
+                    now,
+                    now,
+                ),
+            )
+        return op_id
+
+    def step(
+        self,
+        op_id: str,
+        name: str,
+        state: str,
+        detail: dict[str, Any] | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO steps (op_id, name, state, detail, correlation_id, updated_at) VALUES (?,?,?,?,?,?)"
+                " ON CONFLICT(op_id, name) DO UPDATE SET state=excluded.state, detail=excluded.detail,"
+                " correlation_id=COALESCE(excluded.correlation_id, steps.correlation_id),"
+                " updated_at=excluded.updated_at",
+                (
+                    op_id,
+                    name,
+                    state,
+                    json.dumps(detail) if detail is not None else None,
+                    correlation_id,
+                    self._time(),
+                ),
+            )
+            db.execute(
+                "UPDATE operations SET state=CASE WHEN state=? THEN ? ELSE state END, updated_at=?"
+                " WHERE id=?",
+                (PLANNED, IN_PROGRESS, self._time(), op_id),
+            )
+
+    def finish(
+        self,
+        op_id: str,
+        state: str,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+        error_code: str | None = None,
+        correlation_ids: list[str] | None = None,
+        confirm_deadline: float | None = None,
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE operations SET state=?, result=?, error=?, error_code=?, correlation_ids=?,"
+                " confirm_deadline=?, updated_at=? WHERE id=?",
+                (
+                    state,
+                    json.dumps(result) if result is not None else None,
+                    error,
+                    error_code,
+                    json.dumps(correlation_ids or []),
+                    confirm_deadline,
+                    self._time(),
+                    op_id,
+                ),
+            )
+
+    def _row(self, row: tuple[Any, ...]) -> Operation:
+        (
+            op_id,
+            store,
+            kind,
+            order_number,
+            po,
+            op_key,
+            params,
+            state,
+            result,
+            error,
+            error_code,
+            cids,
+            deadline,
+            created,
+            updated,
+        ) = row
+        steps = {}
+        for name, st, detail, cid, upd in self.db.execute(
+            "SELECT name, state, detail, correlation_id, updated_at FROM steps WHERE op_id=? ORDER BY updated_at",
+            (op_id,),
+        ):
+            steps[name] = {
+                "state": st,
+                "detail": json.loads(detail) if detail else None,
+                "correlation_id": cid,
+                "updated_at": upd,
+            }
+        return Operation(
+            op_id,
+            store,
+            kind,
+            order_number,
+            po,
+            op_key,
+            json.loads(params),
+            state,
+            json.loads(result) if result else None,
+            error,
+            error_code,
+            json.loads(cids),
+            deadline,
+            created,
+            updated,
+            steps,
+        )
+
+    _COLUMNS = (
+        "id, store, kind, order_number, purchase_order_id, op_key, params, state, result, error,"
+        " error_code, correlation_ids, confirm_deadline, created_at, updated_at"
+    )
+
+    def get(self, op_id: str) -> Operation | None:
+        with self._lock:
+            row = self.db.execute(f"SELECT {self._COLUMNS} FROM operations WHERE id=?", (op_id,)).fetchone()
+            return self._row(row) if row else None
+
+    def by_key(self, store: str, op_key: str) -> list[Operation]:
+        with self._lock:
+            rows = self.db.execute(
+                f"SELECT {self._COLUMNS} FROM operations WHERE store=? AND op_key=? ORDER BY created_at",
+                (store, op_key),
+            ).fetchall()
+            return [self._row(r) for r in rows]
+
+    def is_done(self, store: str, op_key: str) -> bool:
+        with self._lock:
+            row = self.db.execute(
+                "SELECT 1 FROM operations WHERE store=? AND op_key=? AND state IN (?, ?) LIMIT 1",
+                (store, op_key, *DONE_STATES),
+            ).fetchone()
+            return row is not None
+
+    def history(self, store: str, purchase_order_id: str, limit: int = 20) -> list[Operation]:
+        with self._lock:
+            rows = self.db.execute(
+                f"SELECT {self._COLUMNS} FROM operations WHERE store=? AND purchase_order_id=?"
+                " ORDER BY created_at DESC LIMIT ?",
+                (store, purchase_order_id, limit),
+            ).fetchall()
+            return [self._row(r) for r in rows]
+
+    def open_operations(self, store: str, purchase_order_id: str) -> list[Operation]:
+        """Operations sent but not yet confirmed whose confirmation window is still open."""
+        now = self._time()
+        return [
+            op
+            for op in self.history(store, purchase_order_id, limit=50)
+            if op.state == PENDING and op.confirm_deadline is not None and op.confirm_deadline > now
+        ]
+
+    # ------------------------------------------------------------ leases
+
+    def acquire(
+        self,
+        store: str,
+        resource: str,
+        *,
+        ttl: float,
+        wait: float,
+        poll: float = 0.2,
+        sleep: Any = time.sleep,
+    ) -> bool:
+        """Take the per-order lease, waiting up to ``wait`` seconds for another run to let go."""
+        deadline = time.monotonic() + wait
+        while True:
+            now = self._time()
+            with self._tx() as db:
+                row = db.execute(
+                    "SELECT owner, expires_at FROM leases WHERE store=? AND resource=?", (store, resource)
+                ).fetchone()
+                if row is None or row[0] == self.owner or row[1] < now:
+                    db.execute(
+                        "INSERT INTO leases (store, resource, owner, expires_at) VALUES (?,?,?,?)"
+                        " ON CONFLICT(store, resource) DO UPDATE SET owner=excluded.owner,"
+                        " expires_at=excluded.expires_at",
+                        (store, resource, self.owner, now + ttl),
+                    )
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            sleep(poll)
+
+    def release(self, store: str, resource: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM leases WHERE store=? AND resource=? AND owner=?", (store, resource, self.owner)
+            )
+
+    def release_all(self) -> None:
+        try:
+            with self._tx() as db:
+                db.execute("DELETE FROM leases WHERE owner=?", (self.owner,))
+        except sqlite3.Error:
+            pass
+
+    # ------------------------------------------------------------ meta
+
+    def get_meta(self, store: str, key: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT value FROM meta WHERE store=? AND key=?", (store, key)).fetchone()
+            return str(row[0]) if row else None
+
+    def set_meta(self, store: str, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO meta (store, key, value) VALUES (?,?,?) ON CONFLICT(store, key)"
+                " DO UPDATE SET value=excluded.value",
+                (store, key, value),
+            )

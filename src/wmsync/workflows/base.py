@@ -1,0 +1,181 @@
+"""Shared workflow pieces: validating ORDER, finding the order on both sides, item arguments, polling.
+
+Workflows take clients and a clock; no httpx, rich or Typer here."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from wmsync.clock import Clock
+from wmsync.commerce.client import CommerceClient, Filter
+from wmsync.commerce.models import Order, Shipment
+from wmsync.config import StoreConfig
+from wmsync.errors import ApiError, NotFoundError, RefusedError, UsageError
+from wmsync.walmart.client import WalmartClient
+from wmsync.walmart.models import WalmartOrder
+
+ORDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
+SKU_MAX = 100
+
+
+def _describe_bad(value: str) -> str:
+    for ch in value:
+        if unicodedata.category(ch).startswith("C"):
+            return f"a control character (U+{ord(ch):04X})"
+        if not ch.isascii():
+            return f"a non-ASCII character {ch!r} (U+{ord(ch):04X})"
+    for ch in value:
+        if not (ch.isalnum() or ch in "_-"):
+            return f"the character {ch!r}"
+    return "an unexpected form"
+
+
+def check_order_arg(value: str) -> str:
+    """ORDER is a Commerce order number (increment_id) or a Walmart purchase order id: letters, digits,
+    '-' and '_' only, at most 50 characters. Checked before any request is made."""
+    if not value:
+        raise UsageError(
+            "ORDER is empty", hint="give the Commerce order number or the Walmart purchase order id"
+        )
+    if len(value) > 50:
+        raise UsageError(f"ORDER is {len(value)} characters long; order numbers and PO ids are at most 50")
+    if not ORDER_RE.match(value):
+        shown = value if value.isprintable() else value.encode("unicode_escape").decode()
+        raise UsageError(
+            f"ORDER {shown[:60]!r} contains {_describe_bad(value)}",
+            hint="an order is a Commerce order number (e.g. 000000123) or a Walmart purchase order id (digits)",
+        )
+    return value
+
+
+def parse_items(values: Sequence[str]) -> dict[str, int | None]:
+    """``--item SKU[=QTY]`` (repeatable): quantities are positive whole numbers; no QTY = all that is left."""
+    out: dict[str, int | None] = {}
+    for raw in values:
+        sku, sep, qty_text = raw.partition("=")
+        sku = sku.strip()
+        if not sku or len(sku) > SKU_MAX or any(unicodedata.category(c).startswith("C") for c in sku):
+            raise UsageError(f"--item {raw[:60]!r}: expected SKU or SKU=QTY with a printable SKU")
+        qty: int | None = None
+        if sep:
+            text = qty_text.strip()
+            if not re.fullmatch(r"[0-9]{1,6}", text):
+                raise UsageError(f"--item {raw[:60]!r}: the quantity must be a whole number from 1 to 999999")
+            qty = int(text)
+            if qty <= 0:
+                raise UsageError(f"--item {raw[:60]!r}: the quantity must be at least 1")
+        if sku in out:
+            prev = out[sku]
+            out[sku] = None if prev is None or qty is None else prev + qty
+        else:
+            out[sku] = qty
+    return out
+
+
+@dataclass
+class OrderPair:
+    order: Order
+    purchase_order_id: str
+    walmart: WalmartOrder
+    shipments: list[Shipment] = field(default_factory=list)
+
+
+class Reader(Protocol):
+    def __call__(self) -> Any: ...
+
+
+def find_commerce_order(commerce: CommerceClient, store: StoreConfig, value: str) -> Order:
+    """One search: increment_id = value OR <po_field> = value. Unknown or ambiguous → refused (exit 2)."""
+    check_order_arg(value)
+    found = list(
+        commerce.search_orders(
+            [[Filter("increment_id", value), Filter(store.po_field, value)]], page_size=5, limit=5, sort=()
+        )
+    )
+    orders = [Order.model_validate(o) for o in found]
+    if not orders:
+        raise UsageError(
+            f"no Commerce order has number or Walmart PO {value!r}",
+            hint="`wmsync orders list` shows the Walmart orders of this store",
+        )
+    if len(orders) > 1:
+        names = ", ".join(f"{o.increment_id} (PO {o.field(store.po_field) or '-'})" for o in orders)
+        raise UsageError(
+            f"{value!r} matches several Commerce orders: {names}", hint="give the exact Commerce order number"
+        )
+    return orders[0]
+
+
+def purchase_order_of(order: Order, store: StoreConfig) -> str:
+    po = order.field(store.po_field)
+    if po is None or str(po).strip() == "":
+        raise RefusedError(
+            f"Commerce order {order.increment_id} has no Walmart purchase order id (field {store.po_field} is empty)",
+            hint="it did not come from Walmart; only Walmart orders can be shipped or cancelled with wmsync",
+        )
+    po = str(po).strip()
+    if not re.fullmatch(store.po_pattern, po):
+        raise RefusedError(
+            f"Commerce order {order.increment_id} carries {po!r} in {store.po_field}, which is not a Walmart "
+            f"purchase order id (po_pattern {store.po_pattern})",
+            hint="it probably came from another channel; adjust po_pattern in the store config if this is wrong",
+        )
+    return po
+
+
+def load_pair(
+    commerce: CommerceClient,
+    walmart: WalmartClient,
+    store: StoreConfig,
+    value: str,
+    *,
+    with_shipments: bool | None = None,
+) -> OrderPair:
+    order = find_commerce_order(commerce, store, value)
+    po = purchase_order_of(order, store)
+    try:
+        wm = WalmartOrder.model_validate(walmart.get_order(po))
+    except NotFoundError as exc:
+        raise RefusedError(
+            f"Walmart has no purchase order {po} (from Commerce order {order.increment_id})",
+            hint="check that the store's Walmart account is the one this order came from",
+            correlation_id=exc.correlation_id,
+        ) from exc
+    pair = OrderPair(order, po, wm)
+    if with_shipments or (with_shipments is None and any(i.qty_shipped > 0 for i in order.items)):
+        pair.shipments = [Shipment.model_validate(s) for s in commerce.list_shipments(order.entity_id)]
+    return pair
+
+
+def poll(
+    check: Callable[[], bool],
+    *,
+    clock: Clock,
+    timeout: float,
+    initial: float,
+    maximum: float,
+    on_wait: Callable[[float, float], None] | None = None,
+) -> bool:
+    """Call ``check`` until it returns True or ``timeout`` seconds pass; waits grow from ``initial`` to
+    ``maximum``. Returns whether it was confirmed."""
+    start = clock.monotonic()
+    wait = initial
+    while True:
+        if check():
+            return True
+        elapsed = clock.monotonic() - start
+        if elapsed >= timeout:
+            return False
+        delay = min(wait, maximum, max(0.0, timeout - elapsed))
+        if on_wait is not None:
+            on_wait(elapsed, delay)
+        clock.sleep(delay)
+        wait = min(maximum, wait * 2)
+
+
+def api_error_code(exc: BaseException) -> str | None:
+    return exc.code if isinstance(exc, ApiError) else None
