@@ -61,7 +61,7 @@ def parse_error(body: bytes | str | Any) -> tuple[str | None, list[str]]:
     return message, nested
 
 
-def error_from_response(status: int, body: bytes, headers: httpx.Headers, cid: str | None) -> ApiError:
+def error_from_response(status: int, body: bytes, _headers: httpx.Headers, cid: str | None) -> ApiError:
     message, nested = parse_error(body)
     if not message:
         snippet = body[:200].decode("utf-8", "replace").strip() if body else ""

@@ -61,7 +61,7 @@ def parse_errors(body: bytes | str | Any) -> list[dict[str, Any]]:
     return out
 
 
-def error_from_response(status: int, body: bytes, headers: httpx.Headers, cid: str | None) -> ApiError:
+def error_from_response(status: int, body: bytes, _headers: httpx.Headers, cid: str | None) -> ApiError:
     errors = parse_errors(body)
     first = errors[0] if errors else {}
     code = first.get("code") if isinstance(first.get("code"), str) else None
@@ -218,7 +218,9 @@ class WalmartClient:
         if not isinstance(token, str) or not token:
             from wmsync.errors import MalformedResponseError
 
-            raise MalformedResponseError("Walmart token response has no access_token", correlation_id=resp.correlation_id)
+            raise MalformedResponseError(
+                "Walmart token response has no access_token", correlation_id=resp.correlation_id
+            )
         try:
             ttl = float(data.get("expires_in", 900))
         except (TypeError, ValueError):
