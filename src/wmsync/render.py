@@ -85,7 +85,7 @@ class Output:
             yield lambda msg: status.update(msg)
 
 
-def table(title: str | None, columns: list[str], rows: list[list[str]]) -> Any:
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Any:
     from rich.table import Table
 
     t = Table(title=title, show_lines=False, title_justify="left")
