@@ -83,7 +83,7 @@ def list_stores(
         else:
             data = []
             for r in rows:
-                secrets = ", ".join(f"{k}: {v['source']}" for k, v in r["secrets"].items())
+                secrets = "\n".join(f"{k}: {v['source']}" for k, v in r["secrets"].items())
                 data.append([
                     r["name"] + (" (default)" if r["default"] else ""),
                     f"{r['commerce_url']} [{r['commerce_store_code']}]",
