@@ -164,7 +164,7 @@ def test_tracking_already_used_for_other_items_refused() -> None:
     wm = w_order([w_line(1, "A", shipped=1, tracking="1Z999AA10123456784"), w_line(2, "B")])
     shipment = Shipment.model_validate({"entity_id": 3, "items": [{"order_item_id": 1, "qty": 1}],
                                         "tracks": [{"track_number": "1Z999AA10123456784"}]})
-    with pytest.raises(RefusedError, match="one package|already on Commerce shipment"):
+    with pytest.raises(RefusedError, match=r"one package|already on Commerce shipment"):
         ship(order, wm, [shipment], items={"B": 1})
 
 
@@ -191,7 +191,9 @@ def test_property_allocation_and_idempotence(split: list[int], shipped_first: in
     assert sum(per_line.values()) == ask
     for number, qty in per_line.items():
         line = wm.line(number)
-        assert line is not None and line.sku == "A" and qty <= line.open_qty
+        assert line is not None
+        assert line.sku == "A"
+        assert qty <= line.open_qty
     # apply the plan to both sides, then plan again: nothing is left to send
     for ln in lines:
         n = per_line.get(ln["lineNumber"], 0)
