@@ -4,14 +4,13 @@ and none of the caller's WMSYNC_* variables."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for key in list(os.environ):
         if key.startswith("WMSYNC_") and key != "WMSYNC_PRISM" and key != "WMSYNC_SPECS_DIR":
             monkeypatch.delenv(key, raising=False)
@@ -27,7 +26,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("WMSYNC_POLL_MAX", "0.05")
     monkeypatch.setenv("WMSYNC_BACKOFF_BASE", "0")
     monkeypatch.setenv("WMSYNC_BACKOFF_MAX", "0")
-    yield home
+    return home
 
 
 class Result:

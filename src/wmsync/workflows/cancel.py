@@ -135,7 +135,7 @@ def plan(
                 shipped = sum(line.qty_in("Shipped", "Delivered") for line in wm.lines if line.sku == sku)
                 if open_qty + done_here == 0 and shipped:
                     raise RefusedError(
-                        f"{sku} is shipped; a shipped item cannot be cancelled",
+                        f"{sku} is shipped; a shipped item cannot be cancelled (refund it instead)",
                         hint="refund it instead (Walmart refund / Commerce credit memo)",
                     )
                 raise RefusedError(
@@ -194,7 +194,7 @@ def plan(
         shipped = sum(line.qty_in("Shipped", "Delivered") for line in wm.lines)
         if shipped:
             raise RefusedError(
-                f"order {order.increment_id} is shipped; there is nothing left to cancel",
+                f"order {order.increment_id} is shipped; there is nothing left to cancel (refund it instead)",
                 hint="refund it instead (Walmart refund / Commerce credit memo)",
             )
 
