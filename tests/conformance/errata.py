@@ -112,9 +112,7 @@ def find_operation(doc: Doc, operation_id: str) -> Doc:
 
 def _wrap_get_an_order(doc: Doc) -> None:
     # acknowledgeOrders answers with the same single order as getAnOrder, declared as real responses look.
-    ack = find_operation(doc, "acknowledgeOrders")["responses"]["200"]["content"]["application/json"][
-        "schema"
-    ]
+    ack = find_operation(doc, "acknowledgeOrders")["responses"]["200"]["content"]["application/json"]["schema"]
     order = ack["properties"]["order"]
     content = find_operation(doc, "getAnOrder")["responses"]["200"]["content"]["application/json"]
     content["schema"] = {
@@ -186,9 +184,7 @@ def _declare_error_responses(doc: Doc) -> None:
 def _inline_info_description(doc: Doc) -> None:
     description = doc.get("info", {}).get("description")
     if isinstance(description, dict) and "$ref" in description:
-        doc["info"]["description"] = (
-            f"(see {description['$ref']} in AdobeDocs/commerce-webapi; not copied here)"
-        )
+        doc["info"]["description"] = f"(see {description['$ref']} in AdobeDocs/commerce-webapi; not copied here)"
 
 
 def _loosen_error_parameters(doc: Doc) -> None:
@@ -382,8 +378,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         id="prism-commerce-prune",
         target=("prism-commerce",),
-        what="Keep only the operations wmsync calls (COMMERCE_OPERATIONS) and the definitions they "
-        "reference.",
+        what="Keep only the operations wmsync calls (COMMERCE_OPERATIONS) and the definitions they reference.",
         why="A call outside that set then fails with Prism's 404 NO_PATH_MATCHED instead of passing "
         "silently; the document shrinks from 493 paths to 7.",
         apply=_prune_commerce,

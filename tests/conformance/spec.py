@@ -204,9 +204,7 @@ class _Converter:
             out["required"] = [
                 name
                 for name in out["required"]
-                if not (
-                    name in node["properties"] and self.deref(node["properties"][name]).get(hidden) is True
-                )
+                if not (name in node["properties"] and self.deref(node["properties"][name]).get(hidden) is True)
             ]
             if not out["required"]:
                 del out["required"]
@@ -259,7 +257,8 @@ def _walmart_doc_for(operation_id: str) -> Doc:
 def _pick_media(content: Doc, where: str) -> Doc:
     for media in ("application/json", "application/x-www-form-urlencoded"):
         if media in content:
-            return content[media]
+            found: Doc = content[media]
+            return found
     raise SchemaNotFound(f"{where}: no JSON or form content (have {sorted(content)})")
 
 
@@ -384,7 +383,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
                 text += f" (did you mean {lowered[close[0]]!r}?)"
         return text
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = list(error.schema.get("properties", {}))
+        known = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
         extra = [k for k in error.instance if k not in known]
         hints = []
         for key in extra:
@@ -449,9 +448,7 @@ def validate_walmart_request(operation_id: str, body: Any, *, strict: bool = Tru
     _check(label, to_json_schema(doc, media["schema"], direction="request", strict=strict), value)
 
 
-def validate_walmart_response(
-    operation_id: str, status: int | str, body: Any, *, strict: bool = False
-) -> None:
+def validate_walmart_response(operation_id: str, status: int | str, body: Any, *, strict: bool = False) -> None:
     """Raise AssertionError if ``body`` violates the JSON response ``operation_id`` declares for ``status``.
 
     Raises SchemaNotFound when the spec (with errata applied) declares no JSON schema for that status.
@@ -477,14 +474,10 @@ def validate_commerce_request(method: str, path: str, body: Any, *, strict: bool
     _check(label, commerce_request_schema(method, template, strict=strict), value)
 
 
-def validate_commerce_response(
-    method: str, path: str, status: int | str, body: Any, *, strict: bool = False
-) -> None:
+def validate_commerce_response(method: str, path: str, status: int | str, body: Any, *, strict: bool = False) -> None:
     template = commerce_path(method, path)
     schema = commerce_response_schema(method, template, status, strict=strict)
-    _check(
-        f"Commerce {method.upper()} {template} response {status}", schema, _decode(body, "application/json")
-    )
+    _check(f"Commerce {method.upper()} {template} response {status}", schema, _decode(body, "application/json"))
 
 
 def _is_walmart(path: str) -> bool:

@@ -255,9 +255,7 @@ def test_the_schema_is_plain_json_schema():
     text = repr(schema)
     for keyword in ("'$ref'", "'nullable'", "'example'", "'xml'", "'writeOnly'"):
         assert keyword not in text
-    line = schema["properties"]["orderShipment"]["properties"]["orderLines"]["properties"]["orderLine"][
-        "items"
-    ]
+    line = schema["properties"]["orderShipment"]["properties"]["orderLines"]["properties"]["orderLine"]["items"]
     assert set(line["required"]) == {"lineNumber", "orderLineStatuses", "sellerOrderId"}
 
 
@@ -278,9 +276,7 @@ def test_cancel_body_validates():
 )
 def test_cancel_body_mistakes_are_rejected(key, value, expected):
     body = cancel_body()
-    status = body["orderCancellation"]["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][
-        0
-    ]
+    status = body["orderCancellation"]["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][0]
     if value is None:
         del status[key]
     else:
@@ -340,11 +336,7 @@ def test_ship_response_reports_wrong_types():
 @pytest.mark.parametrize(
     "body",
     [
-        {
-            "errors": {
-                "error": [{"code": "CONTENT_NOT_FOUND.GMP_ORDER_API", "field": "none", "severity": "ERROR"}]
-            }
-        },
+        {"errors": {"error": [{"code": "CONTENT_NOT_FOUND.GMP_ORDER_API", "field": "none", "severity": "ERROR"}]}},
         {"errors": [{"code": "UNAUTHORIZED.GMP_GATEWAY_API", "description": "Unauthorized"}]},
         {"error": [{"code": "INVALID_TOKEN.GMP_GATEWAY_API", "info": "expired"}]},
     ],
@@ -544,13 +536,9 @@ def test_commerce_responses():
         {"items": [], "search_criteria": {"filter_groups": []}, "total_count": 0},
     )
     with pytest.raises(AssertionError, match="'total_count' is a required property"):
-        validate_commerce_response(
-            "GET", "/V1/shipments", 200, {"items": [], "search_criteria": {"filter_groups": []}}
-        )
+        validate_commerce_response("GET", "/V1/shipments", 200, {"items": [], "search_criteria": {"filter_groups": []}})
     # any other status falls back to the declared default: Magento's error-response
-    validate_commerce_response(
-        "POST", "/V1/order/5/ship", 400, {"message": "The order does not allow a shipment."}
-    )
+    validate_commerce_response("POST", "/V1/order/5/ship", 400, {"message": "The order does not allow a shipment."})
     with pytest.raises(AssertionError, match="'message' is a required property"):
         validate_commerce_response("POST", "/V1/order/5/ship", 400, {"error": "x"})
 
@@ -561,9 +549,7 @@ def test_commerce_recursive_order_item_schema():
     order = {"base_grand_total": 1, "customer_email": "a@example.com", "grand_total": 1, "items": [item]}
     validate_commerce_response("GET", "/V1/orders/5", 200, order)
     item["parent_item"]["parent_item"] = {"qty_ordered": 1}
-    with pytest.raises(
-        AssertionError, match="at /items/0/parent_item/parent_item: 'sku' is a required property"
-    ):
+    with pytest.raises(AssertionError, match="at /items/0/parent_item/parent_item: 'sku' is a required property"):
         validate_commerce_response("GET", "/V1/orders/5", 200, order)
 
 

@@ -87,12 +87,7 @@ def check_walmart_auth_basic_on_token_only() -> None:
 
 
 def _header_names(doc: dict[str, Any]) -> set[str]:
-    return {
-        p["name"].lower()
-        for _, _, op in operations(doc)
-        for p in op.get("parameters", [])
-        if p["in"] == "header"
-    }
+    return {p["name"].lower() for _, _, op in operations(doc) for p in op.get("parameters", []) if p["in"] == "header"}
 
 
 def check_walmart_ignored_header_params() -> None:
@@ -111,10 +106,7 @@ def check_walmart_error_responses() -> None:
         for (_, path, before), (_, _, after) in zip(operations(official), operations(patched), strict=True):
             assert "404" not in before["responses"], f"{path} now declares 404 itself: revisit the deviation"
             assert set(WALMART_ERROR_STATUSES) <= set(after["responses"])
-            assert (
-                after["responses"]["200"] == before["responses"]["200"]
-                or path == "/v3/orders/{purchaseOrderId}"
-            )
+            assert after["responses"]["200"] == before["responses"]["200"] or path == "/v3/orders/{purchaseOrderId}"
     not_found = {"errors": {"error": [{"code": "CONTENT_NOT_FOUND.GMP_ORDER_API", "category": "DATA"}]}}
     validate_walmart_response("getAllOrders", 404, not_found)
     validate_walmart_response("tokenAPI", 401, {"error": [{"code": "UNAUTHORIZED.GMP_GATEWAY_API"}]})
@@ -131,11 +123,7 @@ def check_commerce_info_description_ref() -> None:
 
     def external_refs(node: Any) -> list[str]:
         if isinstance(node, dict):
-            found = (
-                [node["$ref"]]
-                if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#")
-                else []
-            )
+            found = [node["$ref"]] if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#") else []
             return found + [r for v in node.values() for r in external_refs(v)]
         if isinstance(node, list):
             return [r for v in node for r in external_refs(v)]
