@@ -47,7 +47,8 @@ def parse_errors(body: bytes | str | Any) -> list[dict[str, Any]]:
     found: list[Any] = []
     errors = data.get("errors")
     if isinstance(errors, dict):
-        found = _as_list(errors.get("error"))
+        # {"errors": {"error": ...}}, or one error object in place of the list: {"errors": {"code": ...}}
+        found = _as_list(errors.get("error")) if "error" in errors else [errors]
     elif isinstance(errors, list):
         found = errors
     if not found and "error" in data:
