@@ -203,12 +203,16 @@ class CommerceClient:
         last page again for a page past the end)."""
         page = 1
         seen = 0
+        previous: Any = None
         while True:
             data = self._call("GET", f"/{resource}", params=search_params(groups, page_size=page_size, page=page,
                                                                            sort=sort))
             if not isinstance(data, dict):
                 raise MalformedResponseError(f"Commerce search of {resource} did not return an object")
             items = data.get("items") or []
+            if page > 1 and items == previous:
+                return  # a page past the end: Magento answered with the last page again
+            previous = items
             total = data.get("total_count")
             total_count = int(total) if isinstance(total, int | str) and str(total).isdigit() else None
             for item in items:
