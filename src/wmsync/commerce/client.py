@@ -256,10 +256,12 @@ class CommerceClient:
 
     def ship(self, entity_id: int, body: Mapping[str, Any]) -> int:
         data = self._call("POST", f"/order/{int(entity_id)}/ship", json_body=dict(body), idempotent=False)
-        try:
+        # an integer, sometimes as a JSON string; never a bool or a float (int() would turn true into 1)
+        if isinstance(data, int) and not isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data.strip().isdigit():
             return int(data)
-        except (TypeError, ValueError) as exc:
-            raise MalformedResponseError(f"Commerce ship answered {data!r}, not a shipment id") from exc
+        raise MalformedResponseError(f"Commerce ship answered {data!r}, not a shipment id")
 
     def cancel(self, entity_id: int) -> None:
         data = self._call("POST", f"/orders/{int(entity_id)}/cancel", idempotent=False)
