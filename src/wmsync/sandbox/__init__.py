@@ -1,0 +1,56 @@
+"""A stateful simulator of the Walmart Marketplace orders API and the Adobe Commerce admin REST endpoints
+wmsync uses, enforcing the rules the real services enforce. Usable in-process (an httpx transport) or over
+HTTP (:mod:`wmsync.sandbox.server`). The seeded data is described in ``SEED.md`` next to this file.
+
+Importing this package is cheap: the simulator itself loads on first use of :class:`Sandbox`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wmsync.sandbox.constants import BASE_URL, CREDENTIALS, STORE_CODE
+
+if TYPE_CHECKING:
+    from wmsync.sandbox.core import LogEntry, Sandbox, SandboxTransport
+    from wmsync.sandbox.settings import FAULT_KINDS, SandboxSettings
+
+__all__ = [
+    "BASE_URL",
+    "CREDENTIALS",
+    "FAULT_KINDS",
+    "STORE_CODE",
+    "LogEntry",
+    "Sandbox",
+    "SandboxSettings",
+    "SandboxTransport",
+    "default_db_path",
+]
+
+
+def default_db_path() -> Path:
+    """``<data dir>/sandbox.sqlite3`` (``$WMSYNC_DATA_DIR`` or the user data directory)."""
+    from wmsync.paths import data_dir
+
+    return data_dir() / "sandbox.sqlite3"
+
+
+_LAZY = {
+    "Sandbox": "wmsync.sandbox.core",
+    "LogEntry": "wmsync.sandbox.core",
+    "SandboxTransport": "wmsync.sandbox.core",
+    "SandboxSettings": "wmsync.sandbox.settings",
+    "FAULT_KINDS": "wmsync.sandbox.settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
