@@ -84,6 +84,7 @@ class ShipPlan:
     packages: list[Package]
     checks: list[str]
     notes: list[str]
+    walmart: WalmartOrder
 
 
 # ---------------------------------------------------------------- mapping Commerce items <-> Walmart lines
@@ -256,9 +257,7 @@ def plan_package(
                     sku_qty = dict(shipped_t)
                 else:
                     cancelled = (
-                        all(line.qty_in("Cancelled") >= line.quantity for line in wm.lines)
-                        if wm.lines
-                        else False
+                        all(line.qty_in("Cancelled") >= line.quantity for line in wm.lines) if wm.lines else False
                     )
                     if cancelled or order.state == "canceled":
                         raise RefusedError(f"order {order.increment_id} is cancelled; nothing to ship")
@@ -337,9 +336,7 @@ def plan_package(
                 sellerOrderId=seller_order_id,
                 intentToCancelOverride=True if intent else None,
                 orderLineStatuses=ShipLineStatuses(
-                    orderLineStatus=[
-                        ShipLineStatus(statusQuantity=StatusQuantity(amount=str(qty)), trackingInfo=tinfo)
-                    ]
+                    orderLineStatus=[ShipLineStatus(statusQuantity=StatusQuantity(amount=str(qty)), trackingInfo=tinfo)]
                 ),
             )
             for number, qty in sorted(by_line.items(), key=lambda kv: line_sort_key(kv[0]))
@@ -364,9 +361,7 @@ def plan_package(
     )
 
 
-def resolve(
-    store: StoreConfig, value: str, *, tracking_url: str | None, tracking: str | None
-) -> rules.ResolvedCarrier:
+def resolve(store: StoreConfig, value: str, *, tracking_url: str | None, tracking: str | None) -> rules.ResolvedCarrier:
     try:
         return rules.resolve_carrier(
             value,
@@ -469,7 +464,7 @@ def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) 
             packages.append(pkg)
         checks.append(f"{len(packages)} Commerce shipment(s) with one track each")
     notes = [n for p in packages for n in p.notes]
-    return ShipPlan(pair.order, pair.purchase_order_id, via, packages, checks, notes)
+    return ShipPlan(pair.order, pair.purchase_order_id, via, packages, checks, notes, pair.walmart)
 
 
 # ---------------------------------------------------------------- act and confirm
@@ -555,15 +550,15 @@ class ShipRunner:
         )
         latest: WalmartOrder | None = None
         try:
-            if pkg.nothing_to_do:
-                latest = None
+            if pkg.nothing_to_do and confirmed(plan_.walmart, pkg):
                 self.journal.finish(
                     op,
                     ALREADY_DONE,
                     result={"result": "already_done"},
                     correlation_ids=self.walmart.correlation_ids[-5:],
                 )
-                return "already_done", None
+                return "already_done", plan_.walmart
+            latest = plan_.walmart
             if pkg.acknowledge and plan_.via == "direct":
                 self.progress("acknowledging Walmart lines")
                 self.journal.step(op, "acknowledge", "started")
@@ -651,9 +646,7 @@ class ShipRunner:
                 timeout=self.settings.timeout,
                 initial=self.settings.poll_initial,
                 maximum=self.settings.poll_max,
-                on_wait=lambda el, d: self.progress(
-                    f"waiting for Walmart ({el:.0f}s, next look in {d:.0f}s)"
-                ),
+                on_wait=lambda el, d: self.progress(f"waiting for Walmart ({el:.0f}s, next look in {d:.0f}s)"),
             )
             latest = box[0] if box else latest
             state = CONFIRMED if ok else PENDING
@@ -702,9 +695,7 @@ def request_list(plan_: ShipPlan) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for pkg in plan_.packages:
         if pkg.acknowledge and plan_.via == "direct":
-            out.append(
-                {"service": "walmart", "method": "POST", "path": f"/v3/orders/{po}/acknowledge", "body": None}
-            )
+            out.append({"service": "walmart", "method": "POST", "path": f"/v3/orders/{po}/acknowledge", "body": None})
         if pkg.commerce_body is not None:
             out.append(
                 {
@@ -760,9 +751,7 @@ def execute(
             ) from exc
         pair = OrderPair(order, po, wm)
         if req.carrier is None or any(i.qty_shipped > 0 for i in order.items):
-            pair.shipments = [
-                Shipment.model_validate(s) for s in deps.commerce.list_shipments(order.entity_id)
-            ]
+            pair.shipments = [Shipment.model_validate(s) for s in deps.commerce.list_shipments(order.entity_id)]
         the_plan = plan(pair, deps.store, req, now_ms=now_ms(deps.clock))
         for note in the_plan.notes:
             deps.note(note)
@@ -808,11 +797,7 @@ def execute(
                 }
             )
         order_of = {"pending": 3, "confirmed": 2, "already_done": 1}
-        overall = (
-            max((r["result"] for r in results), key=lambda r: order_of.get(r, 0))
-            if results
-            else "already_done"
-        )
+        overall = max((r["result"] for r in results), key=lambda r: order_of.get(r, 0)) if results else "already_done"
         if overall == "confirmed" and any(r["result"] == "already_done" for r in results):
             overall = "confirmed"
         base["result"] = overall
