@@ -103,7 +103,7 @@ def test_configurable_product(cli: Any, sandbox: Sandbox) -> None:
                  "--skip-format-check")
     assert r.exit_code == 0, r
     shipments = sandbox.commerce_shipments("000000105")
-    parent = [i for i in sandbox.commerce_order("000000105")["items"] if i.get("parent_item_id") is None][0]
+    parent = next(i for i in sandbox.commerce_order("000000105")["items"] if i.get("parent_item_id") is None)
     assert [i["order_item_id"] for i in shipments[0]["items"]] == [parent["item_id"]]
 
 

@@ -1,7 +1,188 @@
-"""placeholder"""
+"""``wmsync sandbox``: the built-in simulator of the Commerce and Walmart endpoints wmsync uses."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
-app = typer.Typer(help="(in progress)")
+from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+app = typer.Typer(
+    help="The built-in sandbox: a stateful simulator of Commerce and Walmart (state in the user data dir). "
+    "Use it with --store sandbox, or serve it over HTTP on loopback.",
+    no_args_is_help=True,
+)
+
+
+def _open() -> Any:
+    from wmsync.sandbox import Sandbox, default_db_path
+
+    return Sandbox(default_db_path())
+
+
+@app.command("reset")
+def reset(
+    orders: Annotated[int | None, typer.Option(help="Add N generated orders (for benchmarks).", min=0,
+                                               max=100_000)] = None,
+    seed: Annotated[int, typer.Option(help="Random seed for generated orders.")] = 0,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    trace_file: TraceOpt = None,
+) -> None:
+    """Reseed the sandbox: the fixed demo orders (plus N generated ones). Also forgets the journal entries and
+    cached token of the sandbox store."""
+    rt = Runtime.create(store, config, json, verbose, trace_file)
+    sb = _open()
+    try:
+        sb.reset(orders=orders, seed=seed)
+        summary = sb.summary()
+    finally:
+        sb.close()
+    _forget_sandbox_journal()
+    data = {"reset": True, "db": str(_db_path()), **summary}
+    rt.out.emit(data, lambda c: c.print(
+        f"Sandbox reset ({_db_path()}): {summary.get('commerce_orders', '?')} Commerce orders, "
+        f"{summary.get('walmart_orders', '?')} Walmart purchase orders.", markup=False))
+
+
+def _db_path() -> Any:
+    from wmsync.sandbox import default_db_path
+
+    return default_db_path()
+
+
+def _forget_sandbox_journal() -> None:
+    """The sandbox's ids start over after a reset; so does the journal of the sandbox store."""
+    import sqlite3
+
+    from wmsync.journal import default_journal_path
+    from wmsync.paths import cache_dir
+
+    path = default_journal_path()
+    if path.exists():
+        db = sqlite3.connect(path)
+        try:
+            for table, column in (("steps", "op_id IN (SELECT id FROM operations WHERE store='sandbox')"),
+                                  ("operations", "store='sandbox'"), ("leases", "store='sandbox'"),
+                                  ("meta", "store='sandbox'")):
+                try:
+                    db.execute(f"DELETE FROM {table} WHERE {column}")
+                except sqlite3.OperationalError:
+                    continue
+            db.commit()
+        finally:
+            db.close()
+    tokens = cache_dir() / "tokens"
+    if tokens.is_dir():
+        for f in tokens.glob("walmart-token-*.json"):
+            f.unlink(missing_ok=True)
+
+
+@app.command("configure")
+def configure(
+    channel_manager: Annotated[bool | None, typer.Option("--channel-manager/--no-channel-manager",
+                                                         help="Simulate an installed Channel Manager.")] = None,
+    walmart_delay: Annotated[float | None, typer.Option(help="Channel Manager's delay in seconds.", min=0)] = None,
+    latency_ms: Annotated[int | None, typer.Option(help="Latency added to every request.", min=0)] = None,
+    fault_rate: Annotated[float | None, typer.Option(help="Share of requests faulted (0-1).", min=0, max=1)] = None,
+    token_ttl: Annotated[int | None, typer.Option(help="Walmart token lifetime in seconds.", min=1)] = None,
+    ship_rate_per_min: Annotated[int | None, typer.Option(help="Walmart ship/cancel limit per minute.", min=1)
+                                 ] = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    trace_file: TraceOpt = None,
+) -> None:
+    """Change the sandbox's settings (kept in its database, so the in-process store sees them too)."""
+    rt = Runtime.create(store, config, json, verbose, trace_file)
+    changes = {k: v for k, v in {
+        "channel_manager": channel_manager, "walmart_delay": walmart_delay, "latency_ms": latency_ms,
+        "fault_rate": fault_rate, "token_ttl": token_ttl, "ship_rate_per_min": ship_rate_per_min,
+    }.items() if v is not None}
+    sb = _open()
+    try:
+        settings = sb.update_settings(**changes) if changes else sb.load_settings()
+    finally:
+        sb.close()
+    data = settings.to_dict()
+    rt.out.emit(data, lambda c: _print_settings(c, data))
+
+
+def _print_settings(console: Console, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        console.print(f"{key} = {value}", markup=False)
+
+
+def snippet(base_url: str) -> str:
+    from wmsync.sandbox import CREDENTIALS, STORE_CODE
+
+    return "\n".join([
+        "# wmsync config for this sandbox server (store name: local)",
+        "[stores.local]",
+        f'commerce_url = "{base_url}"',
+        f'commerce_store_code = "{STORE_CODE}"',
+        'commerce_auth = "oauth1"',
+        f'walmart_url = "{base_url}"',
+        f'walmart_client_id = "{CREDENTIALS["WALMART_CLIENT_ID"]}"',
+        "",
+        "# and its (public, sandbox-only) secrets:",
+        *[f"export WMSYNC_LOCAL_{k}={v}" for k, v in CREDENTIALS.items()
+          if k.startswith(("COMMERCE_CONSUMER", "COMMERCE_ACCESS", "WALMART_CLIENT_SECRET"))],
+    ])
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 = a free one).", min=0, max=65535)] = 0,
+    latency_ms: Annotated[int | None, typer.Option(help="Latency added to every request.", min=0)] = None,
+    fault_rate: Annotated[float | None, typer.Option(help="Share of requests faulted (0-1).", min=0, max=1)] = None,
+    walmart_delay: Annotated[float | None, typer.Option(help="Channel Manager's delay in seconds.", min=0)] = None,
+    token_ttl: Annotated[int | None, typer.Option(help="Walmart token lifetime in seconds.", min=1)] = None,
+    ship_rate_per_min: Annotated[int | None, typer.Option(help="Walmart ship/cancel limit per minute.", min=1)
+                                 ] = None,
+    channel_manager: Annotated[bool, typer.Option("--channel-manager", help="Simulate an installed Channel "
+                                                                           "Manager.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed of the fault generator.")] = None,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    trace_file: TraceOpt = None,
+) -> None:
+    """Serve both APIs on loopback (Commerce under /rest/…, Walmart under /v3/…) until Ctrl-C or SIGTERM.
+    Prints the base URL and a ready-to-use config snippet."""
+    import sys
+
+    from wmsync.config import is_loopback_host
+    from wmsync.errors import UsageError
+    from wmsync.sandbox import server
+
+    rt = Runtime.create(store, config, json, verbose, trace_file)
+    if not is_loopback_host(host):
+        raise UsageError(f"--host {host!r} is not a loopback address; the sandbox only listens on loopback")
+    overrides: dict[str, Any] = {k: v for k, v in {
+        "latency_ms": latency_ms, "fault_rate": fault_rate, "walmart_delay": walmart_delay,
+        "token_ttl": token_ttl, "ship_rate_per_min": ship_rate_per_min, "seed": seed,
+    }.items() if v is not None}
+    if channel_manager:
+        overrides["channel_manager"] = True
+
+    def ready(base_url: str) -> None:
+        if rt.json_mode:
+            rt.out.json_line({"base_url": base_url, "commerce_url": base_url, "walmart_url": base_url,
+                              "db": str(_db_path())})
+        else:
+            sys.stdout.write(f"Sandbox listening on {base_url}\n  Commerce: {base_url}/rest/default/V1/...\n"
+                             f"  Walmart:  {base_url}/v3/...\n\n{snippet(base_url)}\n")
+            sys.stdout.flush()
+        rt.out.note("Ctrl-C or SIGTERM stops it.")
+
+    server.serve(_db_path(), host=host, port=port, overrides=overrides, on_ready=ready)
