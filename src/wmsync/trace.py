@@ -29,6 +29,10 @@ PERSONAL_KEYS = frozenset(
         "fax", "company", "region", "state", "country", "country_id", "region_code",
     )
 )
+# Keys whose values are credentials (the token endpoint's answer, OAuth exchanges), masked wherever they appear.
+# The Walmart access token is only registered for redaction once its response has been read, after the trace.
+SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "client_secret", "password", "token",
+                         "oauth_token", "oauth_token_secret"})
 # keys that look personal but are not, in these APIs (order state, product name, carrier name …)
 NOT_PERSONAL_PARENTS = frozenset({"item", "carriername", "items", "product", "statushistory"})
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -39,7 +43,9 @@ def _mask(value: Any, parent: str = "") -> Any:
         out = {}
         for key, item in value.items():
             lk = str(key).lower()
-            if lk in PERSONAL_KEYS and parent not in NOT_PERSONAL_PARENTS and not (
+            if lk in SECRET_KEYS and isinstance(item, str) and item:
+                out[key] = MASK
+            elif lk in PERSONAL_KEYS and parent not in NOT_PERSONAL_PARENTS and not (
                 lk == "state" and isinstance(item, str) and parent in ("", "order")
             ) and not (lk == "name" and parent in ("", "order")):
                 out[key] = MASK if item not in (None, "") else item
