@@ -27,6 +27,7 @@ import json
 import re
 import secrets
 import sqlite3
+from types import SimpleNamespace
 from typing import Any
 
 from wmsync.sandbox.common import Ctx, ParsedRequest, Reply, json_body, magento_time
@@ -286,14 +287,21 @@ def _oauth_valid(req: ParsedRequest) -> bool:
     if oauth.get("oauth_version", "1.0") != "1.0" or not oauth.get("oauth_nonce") or not oauth.get("oauth_timestamp"):
         return False
     method = oauth.get("oauth_signature_method")
-    sign = {"HMAC-SHA256": signature.sign_hmac_sha256, "HMAC-SHA1": signature.sign_hmac_sha1}.get(method or "")
+    sign = {
+        "HMAC-SHA256": signature.sign_hmac_sha256_with_client,
+        "HMAC-SHA1": signature.sign_hmac_sha1_with_client,
+    }.get(method or "")
     given = oauth.get("oauth_signature")
     if sign is None or not given:
         return False
+    secrets_holder = SimpleNamespace(
+        client_secret=CREDENTIALS["COMMERCE_CONSUMER_SECRET"],
+        resource_owner_secret=CREDENTIALS["COMMERCE_ACCESS_TOKEN_SECRET"],
+    )
     normalized = signature.normalize_parameters([(k, v) for k, v in params if k != "oauth_signature"])
     for url in _candidate_urls(req):
         base = signature.signature_base_string(req.method, signature.base_string_uri(url), normalized)
-        expected = sign(base, CREDENTIALS["COMMERCE_CONSUMER_SECRET"], CREDENTIALS["COMMERCE_ACCESS_TOKEN_SECRET"])
+        expected = sign(base, secrets_holder)
         if secrets.compare_digest(str(expected).encode(), given.encode()):
             return True
     return False
