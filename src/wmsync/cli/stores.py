@@ -327,6 +327,7 @@ def check(
     """Live check: reachability, authentication, order scope and clock skew. Exit 0 ok, 3 credentials, 5
     unreachable."""
     from wmsync.errors import worst
+    from wmsync.secrets import redact
 
     base = Runtime.create(store, config, json, verbose, trace_file)
     names: list[str]
@@ -362,7 +363,8 @@ def check(
                     parts.append(f"clock skew={info['clock_skew_seconds']}s")
                 console.print(f"  {side}: {info.get('url')}  " + " ".join(parts), markup=False)
                 if info.get("error"):
-                    console.print(f"    {info['error']}", markup=False, style="yellow")
+                    # service messages can echo what was sent (a proxy's error page): mask secrets and tokens
+                    console.print(redact(f"    {info['error']}"), markup=False, style="yellow")
 
     base.out.emit(results, human)
     code = worst(r["exit_code"] for r in results)
