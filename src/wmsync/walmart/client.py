@@ -195,7 +195,10 @@ class WalmartClient:
     # ------------------------------------------------------------ token
 
     def _fetch_token(self) -> tuple[str, float]:
+        from wmsync.secrets import register_secret
+
         basic = base64.b64encode(f"{self.client_id}:{self._secret}".encode()).decode()
+        register_secret(basic)  # the secret in another form: mask it too if a service echoes it back
         self.token_requests += 1
         try:
             resp = self.http.request(
@@ -226,8 +229,6 @@ class WalmartClient:
             ttl = float(data.get("expires_in", 900))
         except (TypeError, ValueError):
             ttl = 900.0
-        from wmsync.secrets import register_secret
-
         register_secret(token)
         return token, self.clock.time() + ttl
 
