@@ -346,6 +346,7 @@ def check(
     for n in names:
         rt = Runtime.create(n, config, json, verbose, trace_file)
         rt._config = None if n == "sandbox" else base.config()
+        rt._tracers = base.tracers()  # one trace file for the whole run, not one per store overwriting the last
         results.append(_check_one(rt))
         rt.close()
 
