@@ -646,6 +646,7 @@ def _render_order(o: sqlite3.Row, item_rows: list[sqlite3.Row], history_rows: li
             "base_amount_ordered": _num(grand_total),
             "base_amount_paid": _num(paid),
             "base_shipping_amount": _num(o["shipping_amount"]),
+            "cc_last4": "",  # required by the schema; Magento sends it for every payment method
             "entity_id": int(o["entity_id"]),
             "method": o["payment_method"],
             "parent_id": int(o["entity_id"]),
