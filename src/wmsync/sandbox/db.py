@@ -304,6 +304,20 @@ class Database:
                 conn.execute(statement)
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
 
+    def release(self) -> None:
+        """Close the calling thread's connection (server threads call this when their connection ends)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        try:
+            conn.close()
+        except sqlite3.Error:  # pragma: no cover - closing is best effort
+            pass
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
