@@ -1,0 +1,98 @@
+"""The client-side token bucket, driven by a fake clock."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from wmsync.clock import FakeClock
+from wmsync.http import RateLimiter
+
+
+class FrozenClock(FakeClock):
+    """Records sleeps without moving time, so every reservation sees the same instant."""
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+
+
+def test_60_per_minute_spaces_requests_one_second_apart_after_the_burst() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, clock=clock)
+    burst = int(limiter.capacity)
+    assert burst == 5  # five seconds' worth, at most ten
+    for _ in range(burst):
+        limiter.acquire()
+    assert clock.sleeps == []
+    for _ in range(4):
+        limiter.acquire()
+    assert clock.sleeps == [pytest.approx(1.0)] * 4
+
+
+def test_explicit_burst_of_one() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(120, burst=1, clock=clock)
+    for _ in range(3):
+        limiter.acquire()
+    assert clock.sleeps == [pytest.approx(0.5)] * 2
+
+
+def test_tokens_refill_with_time_but_not_beyond_capacity() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, burst=2, clock=clock)
+    limiter.acquire()
+    limiter.acquire()
+    clock.advance(3600)  # an hour idle refills only two tokens
+    limiter.acquire()
+    limiter.acquire()
+    assert clock.sleeps == []
+    limiter.acquire()
+    assert clock.sleeps == [pytest.approx(1.0)]
+
+
+def test_partial_refill_waits_only_for_the_remainder() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, burst=1, clock=clock)
+    limiter.acquire()
+    clock.advance(0.25)
+    assert limiter.reserve() == pytest.approx(0.75)
+
+
+def test_high_rate_caps_burst_at_ten() -> None:
+    limiter = RateLimiter(5000, clock=FakeClock())
+    assert limiter.capacity == 10
+
+
+def test_low_rate_keeps_a_burst_of_one() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(6, clock=clock)  # one every ten seconds
+    assert limiter.capacity == 1
+    limiter.acquire()
+    limiter.acquire()
+    assert clock.sleeps == [pytest.approx(10.0)]
+
+
+def test_concurrent_reservations_each_get_their_own_slot() -> None:
+    clock = FrozenClock()
+    limiter = RateLimiter(60, burst=5, clock=clock)
+    n = 40
+    start = threading.Barrier(n)
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        start.wait()
+        w = limiter.reserve()
+        with lock:
+            waits.append(w)
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(waits) == n
+    # five free tokens, then one slot a second: no two threads share a slot, none is lost
+    assert sorted(round(w, 6) for w in waits) == [0.0] * 5 + [float(i) for i in range(1, n - 4)]
