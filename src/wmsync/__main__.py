@@ -1,3 +1,3 @@
-from wmsync.cli.app import main
+from wmsync.cli import main
 
 main()
