@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any, Literal
 
 import httpx
@@ -82,6 +83,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
             except (TypeError, ValueError, IndexError):
                 when = None
             if when is not None:
+                if when.tzinfo is None:  # asctime dates and "-0000" carry no zone; HTTP dates are all GMT
+                    when = when.replace(tzinfo=UTC)
                 return max(0.0, when.timestamp() - now)
     raw = lower.get("x-next-replenish-time")
     if raw:
