@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
+import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -174,6 +177,33 @@ def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> N
         assert got is None
     else:
         assert got == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.fixture
+def non_utc_local_time() -> Iterator[None]:
+    """The machine's local time zone is not UTC (as on many servers running cron)."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    ["%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y", "%a, %d %b %Y %H:%M:%S -0000"],
+    ids=["imf-fixdate", "rfc850", "asctime", "minus-zero"],
+)
+def test_http_dates_are_utc_whatever_the_local_zone(non_utc_local_time: None, fmt: str) -> None:
+    # every HTTP-date form is GMT, including asctime's, which carries no zone at all
+    header = time.strftime(fmt, time.gmtime(NOW + 30))
+    assert parse_retry_after({"Retry-After": header}, NOW) == pytest.approx(30.0)
 
 
 def test_parse_retry_after_takes_httpx_headers() -> None:
