@@ -250,7 +250,7 @@ def _check_one(rt: Runtime) -> dict[str, Any]:
     """Live check of the current store: Commerce one-order search; Walmart token and token detail."""
     import email.utils
 
-    from wmsync.errors import ConfigError, WmsyncError
+    from wmsync.errors import AuthError, ConfigError, WmsyncError
 
     st = rt.store()
     result: dict[str, Any] = {"store": st.name, "commerce": {}, "walmart": {}, "exit_code": 0}
@@ -277,7 +277,8 @@ def _check_one(rt: Runtime) -> dict[str, Any]:
         c.update(reachable=True, authenticated=True, orders_readable=True)
         c["clock_skew_seconds"] = skew(client.http.last_date_header)
     except ConfigError as exc:
-        c.update(reachable=getattr(exc, "status", None) is not None, authenticated=False, error=exc.message)
+        # a missing secret or a bad setting: nothing was sent, so whether it is reachable is not known
+        c.update(reachable=None, authenticated=False, error=exc.message)
         codes.append(int(exc.exit_code))
     except WmsyncError as exc:
         reachable = getattr(exc, "status", None) is not None
@@ -301,11 +302,15 @@ def _check_one(rt: Runtime) -> dict[str, Any]:
             w["error"] = f"the API key's orders scope is {w['orders_scope']!r}; shipping needs full_access"
             codes.append(3)
     except ConfigError as exc:
-        w.update(authenticated=False, error=exc.message)
+        # AuthError: Walmart answered and refused the credentials; otherwise (a missing secret) nothing was sent
+        w.update(reachable=True if isinstance(exc, AuthError) else w.get("reachable"), authenticated=False,
+                 error=exc.message)
         codes.append(int(exc.exit_code))
     except WmsyncError as exc:
-        reachable = getattr(exc, "status", None) is not None
-        w.update(reachable=reachable, authenticated=False, error=exc.message)
+        # keep what the token request already established; a later call failing does not undo it
+        w.setdefault("reachable", getattr(exc, "status", None) is not None)
+        w.setdefault("authenticated", False)
+        w["error"] = exc.message
         codes.append(int(exc.exit_code))
     result["walmart"] = w
     from wmsync.errors import worst
