@@ -229,6 +229,7 @@ def test_check_walmart_wrong_secret_is_exit_3(cli, config_file: Path, store_secr
     assert result.exit_code == 3, result
     (report,) = result.json()
     assert report["walmart"]["authenticated"] is False
+    assert report["walmart"]["reachable"] is True  # it answered, and refused the secret
     assert "Unauthorized" in report["walmart"]["error"]
     assert report["commerce"]["authenticated"] is True
     assert len(services.sent("walmart.test", "/v3/token")) == 1  # a refused secret is not retried
@@ -266,7 +267,32 @@ def test_check_missing_secret_is_exit_3_and_names_the_variable(cli, config_file:
     assert services.sent("walmart.test", "/v3/token") == []  # nothing sent without the secret
     as_json = cli("stores", "check", "--json")
     assert as_json.exit_code == 3
-    assert "WMSYNC_US_WALMART_CLIENT_SECRET" in as_json.json()[0]["walmart"]["error"]
+    walmart = as_json.json()[0]["walmart"]
+    assert "WMSYNC_US_WALMART_CLIENT_SECRET" in walmart["error"]
+    assert walmart.get("reachable") is None
+
+
+def test_check_walmart_failing_after_the_token_keeps_what_worked(cli, config_file: Path,
+                                                                 store_secrets: dict[str, str], services) -> None:
+    services.detail = httpx.Response(503, text="<html>Service Unavailable</html>")
+    result = cli("stores", "check", "--json")
+    assert result.exit_code == 5, result
+    walmart = result.json()[0]["walmart"]
+    assert walmart["reachable"] is True  # the token request went through
+    assert walmart["authenticated"] is True
+    assert "503" in walmart["error"]
+
+
+def test_check_missing_commerce_secret_sends_nothing(cli, config_file: Path, store_secrets: dict[str, str],
+                                                     monkeypatch: pytest.MonkeyPatch, services) -> None:
+    monkeypatch.delenv("WMSYNC_US_COMMERCE_ACCESS_TOKEN_SECRET")
+    result = cli("stores", "check", "--json")
+    assert result.exit_code == 3, result
+    commerce = result.json()[0]["commerce"]
+    assert commerce["reachable"] is None  # not tried, so not known
+    assert commerce["authenticated"] is False
+    assert "WMSYNC_US_COMMERCE_ACCESS_TOKEN_SECRET" in commerce["error"]
+    assert services.sent("shop.test", "/rest/default/V1/orders") == []
 
 
 def test_check_every_store_into_one_trace_file(cli, config_file: Path, store_secrets: dict[str, str],
