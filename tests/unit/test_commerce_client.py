@@ -11,6 +11,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oauthlib.oauth1.rfc5849 import signature, utils
 
 from wmsync.clock import FakeClock
@@ -352,3 +354,25 @@ def test_add_comment_body(httpx_mock) -> None:
     assert json.loads(httpx_mock.get_requests()[0].content) == {"statusHistory": {
         "comment": "Cancelled on Walmart: SELLER_CANCEL_OUT_OF_STOCK", "is_customer_notified": 0,
         "is_visible_on_front": 0, "parent_id": 7, "status": "canceled"}}
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(message=st.text(max_size=40), parameters=_json)
+def test_fill_placeholders_never_crashes(message: str, parameters: Any) -> None:
+    assert isinstance(fill_placeholders(message, parameters), str)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(body=st.one_of(_json, st.fixed_dictionaries({"message": st.text(max_size=30), "parameters": _json,
+                                                     "errors": _json})))
+def test_commerce_errors_never_crash(body: Any) -> None:
+    err = error_from_response(400, json.dumps(body).encode(), httpx.Headers(), None)
+    assert isinstance(err.message, str)
+    assert err.message.startswith("Commerce: ")
