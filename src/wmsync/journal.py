@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS operations (
 );
 CREATE INDEX IF NOT EXISTS operations_key ON operations(store, op_key);
 CREATE INDEX IF NOT EXISTS operations_po ON operations(store, purchase_order_id);
+CREATE INDEX IF NOT EXISTS operations_order ON operations(store, order_number);
 CREATE TABLE IF NOT EXISTS steps (
     op_id TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -97,6 +98,14 @@ class Operation:
     created_at: float
     updated_at: float
     steps: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DoneOperation:
+    order_number: str | None
+    purchase_order_id: str | None
+    op_key: str
+    params: dict[str, Any]
 
 
 class Journal:
@@ -292,6 +301,25 @@ class Journal:
                 (store, op_key, *DONE_STATES),
             ).fetchone()
             return row is not None
+
+    def done_operations(self, store: str, kind: str, orders: Iterable[str]) -> list[DoneOperation]:
+        """Operations of ``kind`` finished (confirmed or already done) for any of ``orders``, each matched as a
+        Commerce order number or a Walmart PO id: the batch re-run skip list, read without touching the
+        services. Steps are not loaded."""
+        wanted = sorted(set(orders))
+        out: list[DoneOperation] = []
+        with self._lock:
+            for start in range(0, len(wanted), 400):
+                chunk = wanted[start : start + 400]
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.execute(
+                    "SELECT order_number, purchase_order_id, op_key, params FROM operations"
+                    " WHERE store=? AND kind=? AND state IN (?, ?)"
+                    f" AND (order_number IN ({marks}) OR purchase_order_id IN ({marks}))",
+                    (store, kind, *DONE_STATES, *chunk, *chunk),
+                ).fetchall()
+                out.extend(DoneOperation(r[0], r[1], r[2], json.loads(r[3])) for r in rows)
+        return out
 
     def history(self, store: str, purchase_order_id: str, limit: int = 20) -> list[Operation]:
         with self._lock:
