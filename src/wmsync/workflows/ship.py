@@ -725,12 +725,19 @@ def execute(
     dry_run: bool = False,
     lock_timeout: float = 60.0,
     lease_ttl: float = 600.0,
+    order: Order | None = None,
+    shipments: list[Shipment] | None = None,
 ) -> dict[str, Any]:
-    """Read → plan → act → confirm. Returns the --json document; raises WmsyncError on refusal/failure."""
+    """Read → plan → act → confirm. Returns the --json document; raises WmsyncError on refusal/failure.
+
+    ``order`` and ``shipments``: the Commerce order and its shipments when the caller has just read them in
+    bulk (``wmsync sync``), so they are not searched again; the Walmart order is always read afresh once the
+    order's lease is held."""
     from wmsync.errors import LeaseTimeoutError, UnconfirmedError
     from wmsync.workflows.base import find_commerce_order, purchase_order_of
 
-    order = find_commerce_order(deps.commerce, deps.store, req.order)
+    if order is None:
+        order = find_commerce_order(deps.commerce, deps.store, req.order)
     po = purchase_order_of(order, deps.store)
     if not dry_run and not deps.journal.acquire(
         deps.store_name, f"po:{po}", ttl=lease_ttl, wait=lock_timeout, sleep=deps.clock.sleep
@@ -750,7 +757,9 @@ def execute(
                 correlation_id=exc.correlation_id,
             ) from exc
         pair = OrderPair(order, po, wm)
-        if req.carrier is None or any(i.qty_shipped > 0 for i in order.items):
+        if shipments is not None:
+            pair.shipments = list(shipments)
+        elif req.carrier is None or any(i.qty_shipped > 0 for i in order.items):
             pair.shipments = [Shipment.model_validate(s) for s in deps.commerce.list_shipments(order.entity_id)]
         the_plan = plan(pair, deps.store, req, now_ms=now_ms(deps.clock))
         for note in the_plan.notes:
