@@ -140,6 +140,32 @@ def test_oauth1_bad_signature_or_key(client: httpx.Client, client_kwargs: dict[s
     assert r.json()["message"] == UNAUTHORIZED
 
 
+@pytest.mark.parametrize(
+    "forwarded",
+    [{"Forwarded": "host=127.0.0.1:4010"}, {"X-Forwarded-Host": "127.0.0.1:4010", "X-Forwarded-Proto": "http"}],
+)
+def test_oauth1_behind_a_proxy_uses_the_forwarded_host(client: httpx.Client, forwarded: dict[str, str]) -> None:
+    """Prism rewrites Host to the upstream and keeps the original in Forwarded: the client signed that one."""
+    params = criteria(page_size=1)
+    signed_url = f"http://127.0.0.1:4010/rest/default/V1/orders?{urlencode(params)}"
+    _, headers, _ = oauth_client().sign(signed_url, http_method="GET")
+    r = client.get("/rest/default/V1/orders", params=params, headers={**headers, **forwarded})
+    assert r.status_code == 200
+    r = client.get("/rest/default/V1/orders", params=params, headers=headers)
+    assert r.status_code == 401
+
+
+def test_oauth1_behind_a_host_rewriting_proxy_needs_its_base_url(client: httpx.Client, sandbox: Sandbox) -> None:
+    """Stoplight Prism rewrites Host and forwards nothing: the setting names the URL the client signed."""
+    params = criteria(page_size=1)
+    _, headers, _ = oauth_client().sign(
+        f"http://127.0.0.1:4010/rest/default/V1/orders?{urlencode(params)}", http_method="GET"
+    )
+    assert client.get("/rest/default/V1/orders", params=params, headers=headers).status_code == 401
+    sandbox.update_settings(oauth_base_urls=("http://127.0.0.1:4010",))
+    assert client.get("/rest/default/V1/orders", params=params, headers=headers).status_code == 200
+
+
 def test_oauth1_signature_covers_method_url_and_query(client: httpx.Client) -> None:
     oc = oauth_client()
     url = f"{BASE_URL}/rest/default/V1/orders?{urlencode(criteria(page_size=1))}"

@@ -257,11 +257,11 @@ def _authorized(ctx: Ctx, req: ParsedRequest) -> bool:
             value.strip().encode(), CREDENTIALS["COMMERCE_TOKEN"].encode()
         )
     if scheme.lower() == "oauth":
-        return _oauth_valid(req)
+        return _oauth_valid(ctx, req)
     return False
 
 
-def _oauth_valid(req: ParsedRequest) -> bool:
+def _oauth_valid(ctx: Ctx, req: ParsedRequest) -> bool:
     from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 
     signature: Any = oauth_signature  # the type stubs are narrower than the library
@@ -299,7 +299,7 @@ def _oauth_valid(req: ParsedRequest) -> bool:
         resource_owner_secret=CREDENTIALS["COMMERCE_ACCESS_TOKEN_SECRET"],
     )
     normalized = signature.normalize_parameters([(k, v) for k, v in params if k != "oauth_signature"])
-    for url in _candidate_urls(req):
+    for url in _candidate_urls(req, ctx.settings.oauth_base_urls):
         base = signature.signature_base_string(req.method, signature.base_string_uri(url), normalized)
         expected = sign(base, secrets_holder)
         if secrets.compare_digest(str(expected).encode(), given.encode()):
@@ -307,13 +307,23 @@ def _oauth_valid(req: ParsedRequest) -> bool:
     return False
 
 
-def _candidate_urls(req: ParsedRequest) -> list[str]:
-    """The URL the client signed: the one received, or the one in front of a proxy (X-Forwarded-*)."""
+def _candidate_urls(req: ParsedRequest, extra_bases: tuple[str, ...]) -> list[str]:
+    """The URLs the client may have signed: the one received; the one a proxy in front received, when the proxy
+    says so (``Forwarded: host=...``, ``X-Forwarded-Host``); and the path under each ``oauth_base_urls``
+    setting (Stoplight Prism rewrites Host and forwards nothing, so tests behind it name its URL there)."""
     urls = [req.url]
-    host = req.headers.get("X-Forwarded-Host")
+    urls += [base.rstrip("/") + req.path for base in extra_bases]
+    scheme = req.url.split("://", 1)[0]
+    forwarded: dict[str, str] = {}
+    for part in req.headers.get("Forwarded", "").split(",")[0].split(";"):
+        key, _, value = part.strip().partition("=")
+        if key and value:
+            forwarded[key.lower()] = value.strip().strip('"')
+    host = forwarded.get("host") or req.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
     if host:
-        proto = req.headers.get("X-Forwarded-Proto", "http").split(",")[0].strip()
-        urls.append(f"{proto}://{host.split(',')[0].strip()}{req.path}")
+        proto = forwarded.get("proto") or req.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
+        for p in [proto] if proto else [scheme, "https" if scheme == "http" else "http"]:
+            urls.append(f"{p}://{host}{req.path}")
     return urls
 
 

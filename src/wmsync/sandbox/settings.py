@@ -52,7 +52,9 @@ class SandboxSettings:
     ``channel_manager=True``). ``seed`` makes random faults reproducible. ``commerce_bearer=False``
     simulates a store that does not accept integration tokens as bearer tokens (the default since 2.4.4),
     so only OAuth 1.0a signed requests get in. ``ship_id_as_string`` makes ``POST /V1/order/{id}/ship``
-    answer ``"12"`` (what Magento sends) instead of ``12`` (what its schema declares).
+    answer ``"12"`` (what Magento sends) instead of ``12`` (what its schema declares). ``oauth_base_urls``: other
+    base URLs an OAuth 1.0a signature may have been computed for (a proxy in front of the sandbox, such as
+    Stoplight Prism, that rewrites the Host header), e.g. ``("http://127.0.0.1:4010",)``.
     """
 
     latency_ms: int = 0
@@ -66,6 +68,7 @@ class SandboxSettings:
     seed: int | None = None
     commerce_bearer: bool = True
     ship_id_as_string: bool = True
+    oauth_base_urls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:
@@ -75,6 +78,7 @@ class SandboxSettings:
         if unknown:
             raise ValueError(f"unknown fault kind(s): {', '.join(unknown)} (known: {', '.join(FAULT_KINDS)})")
         object.__setattr__(self, "fault_kinds", kinds)
+        object.__setattr__(self, "oauth_base_urls", tuple(str(u) for u in self.oauth_base_urls))
         if self.latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
         if self.walmart_delay < 0:
@@ -93,6 +97,7 @@ class SandboxSettings:
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["fault_kinds"] = list(self.fault_kinds)
+        out["oauth_base_urls"] = list(self.oauth_base_urls)
         return out
 
     def to_json(self) -> str:
@@ -103,6 +108,7 @@ class SandboxSettings:
         """Build from a dict, ignoring unknown keys (a newer sandbox may have written them)."""
         names = {f.name for f in dataclasses.fields(cls)}
         known = {k: v for k, v in data.items() if k in names}
-        if "fault_kinds" in known and known["fault_kinds"] is not None:
-            known["fault_kinds"] = tuple(known["fault_kinds"])
+        for name in ("fault_kinds", "oauth_base_urls"):
+            if known.get(name) is not None:
+                known[name] = tuple(known[name])
         return cls(**known)
