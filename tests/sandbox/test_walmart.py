@@ -493,3 +493,14 @@ def test_read_rate_limit(client: httpx.Client, wm: dict[str, str], sandbox: Sand
     sandbox.update_settings(read_rate_per_min=3)
     codes = [client.get("/v3/orders", headers=wm).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+def test_token_is_xml_without_accept_json(client: httpx.Client) -> None:
+    headers = {k: v for k, v in wm_base_headers().items() if k != "Accept"}
+    r = client.post(
+        "/v3/token", data={"grant_type": "client_credentials"}, headers={**headers, "Authorization": basic_auth()}
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/xml"
+    assert r.text.startswith("<?xml")
+    assert "<accessToken>" in r.text

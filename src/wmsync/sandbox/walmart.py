@@ -7,6 +7,7 @@ severity, category, ...}]}}``, except ``INVALID_TOKEN.GMP_GATEWAY_API`` which co
 
 Rules (each tested in ``tests/sandbox``):
 
+* the token call answers in XML unless the request sends ``Accept: application/json``;
 * every call needs ``WM_SVC.NAME`` and ``WM_QOS.CORRELATION_ID`` (400 ``MISSING_REQUEST_HEADER``) and, except
   the token call, a live ``WM_SEC.ACCESS_TOKEN``: unknown or missing → 401 ``UNAUTHORIZED.GMP_GATEWAY_API``,
   expired → 400 ``INVALID_TOKEN.GMP_GATEWAY_API``;
@@ -326,6 +327,14 @@ def _token(ctx: Ctx, req: ParsedRequest) -> Reply:
         "INSERT INTO w_tokens (token, client_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
         (token, client_id, ctx.now, ctx.now + ttl),
     )
+    if "json" not in req.headers.get("Accept", "").lower():
+        # Without "Accept: application/json" the token API answers in XML.
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<OAuthTokenDTO xmlns="">'
+            f"<accessToken>{token}</accessToken><tokenType>Bearer</tokenType><expiresIn>{ttl}</expiresIn>"
+            "</OAuthTokenDTO>"
+        )
+        return Reply(200, raw=xml.encode(), content_type="application/xml")
     return Reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": ttl})
 
 
