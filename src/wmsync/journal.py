@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wmsync.secrets import redact
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS operations (
     id TEXT PRIMARY KEY,
@@ -219,7 +221,7 @@ class Journal:
                 (
                     state,
                     json.dumps(result) if result is not None else None,
-                    error,
+                    redact(error) if error is not None else None,
                     error_code,
                     json.dumps(correlation_ids or []),
                     confirm_deadline,
