@@ -108,8 +108,8 @@ def test_states_covered(sandbox: Sandbox) -> None:
     # the same tracking number on both sides for the shipped order
     assert "1Z999AA10123456784" in sandbox.walmart_shipments_by_tracking()
     assert "1Z999AA10123456784" in sandbox.commerce_shipments_by_tracking()
-    assert "9400110200881234567116" not in sandbox.commerce_shipments_by_tracking()
-    assert "1Z999AA10123456117" not in sandbox.walmart_shipments_by_tracking()
+    assert "9400110200881234567117" not in sandbox.commerce_shipments_by_tracking()
+    assert "1Z999AA10123456113" not in sandbox.walmart_shipments_by_tracking()
 
 
 def test_dates_follow_the_clock(sandbox: Sandbox, clock: FakeClock) -> None:
@@ -153,3 +153,13 @@ def test_seeded_once_and_shared(db_path: Path, clock: FakeClock) -> None:
 def test_default_db_path_is_in_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WMSYNC_DATA_DIR", str(tmp_path / "data"))
     assert default_db_path() == tmp_path / "data" / "sandbox.sqlite3"
+
+
+def test_seeded_tracking_numbers_pass_the_carrier_format_checks(sandbox: Sandbox) -> None:
+    from wmsync.walmart.rules import check_tracking_number
+
+    walmart = sandbox.walmart_shipments_by_tracking()
+    assert len(walmart) >= 4
+    for number, shipments in walmart.items():
+        for s in shipments:
+            check_tracking_number(number, carrier=s["carrier"], purchase_order_id=s["po"])

@@ -412,8 +412,8 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
     _walmart_pair(b, 109, at(109), [("WM-KNIFE-009", 1)], invoiced=True)
 
     oid, po, items = _walmart_pair(b, 110, at(110), [("WM-MUG-001", 1), ("WM-SOCK-006", 2)])
-    b.commerce_ship(oid, [(items["WM-MUG-001"], 1)], ("9400110200881234567890", "United States Postal Service", "usps"))
-    b.walmart_ship(po, [(1, 1)], ("9400110200881234567890", "USPS"), "000000110")
+    b.commerce_ship(oid, [(items["WM-MUG-001"], 1)], ("9400110200881234567896", "United States Postal Service", "usps"))
+    b.walmart_ship(po, [(1, 1)], ("9400110200881234567896", "USPS"), "000000110")
 
     # 111 / 112: not Walmart orders
     for increment, ext in ((111, None), (112, AMAZON_ORDER)):
@@ -450,10 +450,10 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
     )
 
     oid, po, _ = _walmart_pair(b, 116, at(116), [("WM-BOTTLE-005", 1)])
-    b.walmart_ship(po, [(1, 1)], ("9400110200881234567116", "USPS"), "000000116")
+    b.walmart_ship(po, [(1, 1)], ("9400110200881234567117", "USPS"), "000000116")
 
     oid, po, items = _walmart_pair(b, 117, at(117), [("WM-PAN-007", 1)])
-    b.commerce_ship(oid, [(items["WM-PAN-007"], 1)], ("1Z999AA10123456117", "United Parcel Service", "ups"))
+    b.commerce_ship(oid, [(items["WM-PAN-007"], 1)], ("1Z999AA10123456113", "United Parcel Service", "ups"))
 
     _walmart_pair(b, 118, at(118), [("WM-SOCK-006", 2), ("WM-BAG-008", 1)], split=True)
     _walmart_pair(b, 119, at(119), [("WM-CABLE-003", 1)], method="Express")
