@@ -3,6 +3,19 @@ wmsync uses, enforcing the rules the real services enforce. Usable in-process (a
 HTTP (:mod:`wmsync.sandbox.server`). The seeded data is described in ``SEED.md`` next to this file.
 
 Importing this package is cheap: the simulator itself loads on first use of :class:`Sandbox`.
+
+In-process::
+
+    sb = Sandbox(default_db_path())                 # seeds a fresh database
+    client = httpx.Client(transport=sb.transport(), base_url=BASE_URL)
+    client.get("/rest/default/V1/orders/1", headers={"Authorization": f"Bearer {CREDENTIALS['COMMERCE_TOKEN']}"})
+    sb.inject_fault("applied_timeout", method="POST", path_regex=r"/shipping$")
+    sb.walmart_order(po); sb.commerce_shipments("000000101"); sb.request_log(); sb.write_counts()
+
+Over HTTP: :class:`wmsync.sandbox.server.SandboxServer` (a context manager giving the base URL) or the blocking
+:func:`wmsync.sandbox.server.serve`; a control API lives under ``/_sandbox/`` (:mod:`wmsync.sandbox.control`).
+Rules enforced: see the docstrings of :mod:`wmsync.sandbox.walmart`, :mod:`wmsync.sandbox.commerce` and
+:mod:`wmsync.sandbox.channel_manager`; faults: :data:`FAULT_KINDS`.
 """
 
 from __future__ import annotations

@@ -96,7 +96,11 @@ class Sandbox:
         self.db = Database(self.db_path)
         self._override = settings
         self._clock = clock
-        self._sleep = sleep if sleep is not None else time.sleep
+        if sleep is None:
+            from wmsync.clock import SystemClock
+
+            sleep = SystemClock().sleep
+        self._sleep = sleep
         self._rng_lock = threading.Lock()
         self._rng_seed: int | None = None
         self._rng = random.Random()
