@@ -43,7 +43,7 @@ def check_order_arg(value: str) -> str:
         )
     if len(value) > 50:
         raise UsageError(f"ORDER is {len(value)} characters long; order numbers and PO ids are at most 50")
-    if not ORDER_RE.match(value):
+    if not ORDER_RE.fullmatch(value):
         shown = value if value.isprintable() else value.encode("unicode_escape").decode()
         raise UsageError(
             f"ORDER {shown[:60]!r} contains {_describe_bad(value)}",
