@@ -4,8 +4,10 @@ Goals: --version ≤ 1.3×, --help ≤ 2× the bare Typer import, measured in th
 
     python benchmarks/startup.py [--runs N] [--importtime]
 
-Each command runs N times as a fresh subprocess (after one warm-up run that fills the bytecode cache);
-the median wall time is reported. ``--importtime`` also prints the slowest imports of each command
+Each command runs N times as a fresh subprocess (after one warm-up run that fills the bytecode cache, as
+an installed package has one: PYTHONDONTWRITEBYTECODE is cleared and the cache goes to a temporary
+PYTHONPYCACHEPREFIX, so nothing is written into the source tree); the median wall time is reported.
+``--importtime`` also prints the slowest imports of each command
 (``python -X importtime``), cumulative, to show what to make lazy.
 """
 
@@ -17,6 +19,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,10 +35,14 @@ def _wmsync_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "wmsync"]
 
 
+_PYCACHE = tempfile.mkdtemp(prefix="wmsync-bench-pycache-")
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update(NO_COLOR="1", COLUMNS="100", TERM="dumb")
-    env.pop("PYTHONPROFILEIMPORTTIME", None)
+    env.update(NO_COLOR="1", COLUMNS="100", TERM="dumb", PYTHONPYCACHEPREFIX=_PYCACHE)
+    for name in ("PYTHONPROFILEIMPORTTIME", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
     return env
 
 
@@ -86,6 +93,7 @@ def main() -> int:
             print(f"\nslowest imports of wmsync {flag} (cumulative ms, self ms):")
             for cumulative, self_us, name in _importtime([flag]):
                 print(f"  {cumulative / 1000:7.1f} {self_us / 1000:7.1f}  {name}")
+    shutil.rmtree(_PYCACHE, ignore_errors=True)
     return 1 if failed else 0
 
 
