@@ -388,6 +388,28 @@ def _mapping(store: StoreConfig) -> dict[str, Any]:
     return out
 
 
+def precheck(store: StoreConfig, req: ShipRequest) -> None:
+    """The checks that need neither side's data, run before anything is read, so that bad input costs no
+    request: carrier and tracking given together, the carrier (and tracking URL), the tracking number's
+    characters and per-carrier format, and the method code. :func:`plan` checks them again with the order."""
+    try:
+        if req.method is not None:
+            rules.check_method_code(req.method)
+        if req.tracking is None and req.carrier is None:
+            return
+        if not req.tracking or not req.carrier:
+            raise UsageError(
+                "--carrier and --tracking go together",
+                hint="or give neither to send the tracks already recorded on Commerce shipments",
+            )
+        carrier = resolve(store, req.carrier, tracking_url=req.tracking_url, tracking=req.tracking)
+        rules.check_tracking_number(
+            req.tracking, carrier=carrier.name, purchase_order_id=None, skip_format_check=req.skip_format_check
+        )
+    except rules.RuleViolation as exc:
+        raise _violation(exc) from exc
+
+
 def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) -> ShipPlan:
     """The whole plan. Every rule is checked here, before anything is sent."""
     via = req.via
@@ -737,7 +759,8 @@ def execute(
     from wmsync.workflows.base import find_commerce_order, purchase_order_of
 
     if order is None:
-        order = find_commerce_order(deps.commerce, deps.store, req.order)
+        precheck(deps.store, req)
+    order = find_commerce_order(deps.commerce, deps.store, req.order)
     po = purchase_order_of(order, deps.store)
     if not dry_run and not deps.journal.acquire(
         deps.store_name, f"po:{po}", ttl=lease_ttl, wait=lock_timeout, sleep=deps.clock.sleep
