@@ -121,7 +121,9 @@ class Timeouts(_Strict):
         try:
             return type(self).model_validate({**self.model_dump(), **updates})
         except ValidationError as exc:
-            raise ConfigError(f"environment override of timeouts is invalid: {_first_error(exc)}") from exc
+            names = [f"WMSYNC_{str(e['loc'][0]).upper()}" for e in exc.errors() if e["loc"]]
+            shown = ", ".join(f"{n}={os.environ.get(n, '')!r}" for n in dict.fromkeys(names)) or "WMSYNC_*"
+            raise ConfigError(f"environment variable {shown} is invalid: {_first_error(exc)}") from exc
 
 
 class StoreConfig(_Strict):
