@@ -122,6 +122,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = app(args=args, prog_name="wmsync", standalone_mode=False)
+        if result == 130:  # Typer turns Ctrl-C into exit code 130 before it reaches us
+            return _report(KeyboardInterrupt(), args)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except BaseException as exc:
