@@ -35,6 +35,9 @@ SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "client_se
                          "oauth_token", "oauth_token_secret"})
 # keys that look personal but are not, in these APIs (order state, product name, carrier name …)
 NOT_PERSONAL_PARENTS = frozenset({"item", "carriername", "items", "product", "statushistory"})
+# Only these ambiguous keys are let through under those parents: an order inside a search result's "items" still
+# has its customer_lastname, customer_email, remote_ip … masked.
+AMBIGUOUS_KEYS = frozenset({"name", "state", "region", "country", "country_id", "region_code", "company", "city"})
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
@@ -45,7 +48,7 @@ def _mask(value: Any, parent: str = "") -> Any:
             lk = str(key).lower()
             if lk in SECRET_KEYS and isinstance(item, str) and item:
                 out[key] = MASK
-            elif lk in PERSONAL_KEYS and parent not in NOT_PERSONAL_PARENTS and not (
+            elif lk in PERSONAL_KEYS and (parent not in NOT_PERSONAL_PARENTS or lk not in AMBIGUOUS_KEYS) and not (
                 lk == "state" and isinstance(item, str) and parent in ("", "order")
             ) and not (lk == "name" and parent in ("", "order")):
                 out[key] = MASK if item not in (None, "") else item
