@@ -1,7 +1,161 @@
-"""placeholder"""
+"""``wmsync orders list``: the store's Walmart orders, newest first, each compared with Walmart — streamed."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
-app = typer.Typer(help="(in progress)")
+from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+
+if TYPE_CHECKING:
+    from wmsync.workflows.status import ListStats
+
+app = typer.Typer(help="Walmart orders in the store.", no_args_is_help=True)
+
+LIST_HELP = """List Commerce orders that carry a Walmart purchase order, newest first, with Walmart's status, the
+verdict of `wmsync status` (in_sync, pending, diverged) and Walmart's estimated ship date.
+
+Only orders whose PO field (po_field) holds a Walmart PO number (po_pattern) that Walmart knows are shown;
+other channels' orders never are.
+
+Auto-cancel risk (Walmart cancels lines not shipped by the estimated ship date + 4 days):
+  at-risk     units still open after the estimated ship date
+  IMMINENT    units still open within a day of the auto-cancel time (or past it)
+
+--since takes a date (2026-03-16), a date-time (2026-03-16T10:30:00Z) or a duration back from now (30m, 2h, 3d,
+1w). Rows are printed as they are read: the first appear before the last page is fetched, and memory stays flat
+however many orders match. --json prints one JSON array, --jsonl one JSON object per line.
+"""
+
+STATUS_CHOICES = "awaiting-shipment|partially-shipped|shipped|cancelled|diverged|all"
+
+# fixed-width human columns: (header, key, width)
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("ORDER", "order", 11),
+    ("WALMART PO", "purchase_order_id", 16),
+    ("CREATED", "created_at", 20),
+    ("COMMERCE", "commerce_state", 11),
+    ("WALMART", "walmart_status", 17),
+    ("VERDICT", "verdict", 9),
+    ("EST. SHIP", "estimated_ship_date", 20),
+    ("RISK", "risk", 8),
+)
+RISK_LABEL = {"at_risk": "at-risk", "auto_cancel_imminent": "IMMINENT"}
+
+
+def _cell(value: Any, width: int) -> str:
+    text = "-" if value in (None, "") else str(value)
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.ljust(width)
+
+
+def human_header() -> str:
+    return " ".join(_cell(h, w) for h, _k, w in COLUMNS).rstrip()
+
+
+def human_line(row: dict[str, Any]) -> str:
+    cells = []
+    for _h, key, width in COLUMNS:
+        value = row.get(key)
+        if key == "risk":
+            value = RISK_LABEL.get(value or "", value)
+        cells.append(_cell(value, width))
+    return " ".join(cells).rstrip()
+
+
+def list_orders(
+    status: Annotated[str, typer.Option("--status", help=f"Which orders: {STATUS_CHOICES}.")] = "all",
+    since: Annotated[
+        str | None, typer.Option("--since", help="Created since: a date, date-time or duration (2h, 3d, 1w).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows (0 = no limit).", min=0)] = 100,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line (for large outputs).")] = False,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+    trace_file: TraceOpt = None,
+) -> None:
+    from datetime import UTC, datetime
+
+    from wmsync.clock import SYSTEM
+    from wmsync.errors import UsageError, WmsyncError
+    from wmsync.timeparse import parse_since
+    from wmsync.workflows import status as wf
+
+    rt = Runtime.create(store, config, json or jsonl, verbose, trace_file)
+    choice = status.strip().lower()
+    if choice not in wf.STATUS_FILTERS:
+        raise UsageError(f"--status {status!r}: expected one of {STATUS_CHOICES}")
+    if json and jsonl:
+        raise UsageError("--json and --jsonl go separately: pick one")
+    when = parse_since(since, datetime.now(UTC)) if since is not None else None
+    st = rt.store()
+    stats = wf.ListStats()
+    deps = wf.Deps(
+        store_name=st.name,
+        store=st.config,
+        commerce=rt.commerce(),
+        walmart=rt.walmart(),
+        journal=rt.journal(),
+        clock=SYSTEM,
+    )
+    rows = wf.list_orders(deps, since=when, status=choice, limit=limit or None, stats=stats)
+    mode = "jsonl" if jsonl else "json" if json else "human"
+    try:
+        stream(rows, mode)
+    except WmsyncError as exc:
+        # what was printed stays valid (a closed JSON array); the error goes to stderr with its exit code
+        rt.out.error(exc.message, exc.hint)
+        raise typer.Exit(int(exc.exit_code)) from exc
+    summary(rt, stats, choice)
+
+
+def stream(rows: Iterator[dict[str, Any]], mode: str) -> None:
+    """Write rows as they come: a JSON array element by element, JSON lines, or fixed-width lines."""
+    import json as _json
+
+    from wmsync.secrets import redact
+
+    out = sys.stdout
+    if mode == "json":
+        out.write("[")
+        first = True
+        try:
+            for row in rows:
+                out.write(("\n  " if first else ",\n  ") + redact(_json.dumps(row, ensure_ascii=False)))
+                out.flush()
+                first = False
+        finally:
+            out.write("\n]\n" if not first else "]\n")
+            out.flush()
+        return
+    if mode == "jsonl":
+        for row in rows:
+            out.write(redact(_json.dumps(row, ensure_ascii=False)) + "\n")
+            out.flush()
+        return
+    header = False
+    for row in rows:
+        if not header:
+            out.write(human_header() + "\n")
+            header = True
+        out.write(redact(human_line(row)) + "\n")
+        out.flush()
+
+
+def summary(rt: Runtime, stats: ListStats, status: str) -> None:
+    what = "orders" if status == "all" else f"{status} orders"
+    rt.out.note(f"{stats.shown} {what} shown ({stats.commerce_orders} Commerce orders read)")
+    if stats.other_channel:
+        rt.out.note(f"{stats.other_channel} order(s) with another channel's number in the PO field skipped")
+    if stats.not_on_walmart:
+        shown = ", ".join(stats.not_on_walmart_sample) + (" …" if stats.not_on_walmart > 5 else "")
+        rt.out.note(f"{stats.not_on_walmart} order(s) whose PO-like number Walmart does not know skipped: {shown}")
+
+
+app.command("list", help=LIST_HELP)(list_orders)
