@@ -27,6 +27,8 @@ def fill_placeholders(message: str, parameters: Any) -> str:
     """Magento's ``%1``/``%name`` placeholders filled from a list or a dict."""
     if isinstance(parameters, list):
         def by_index(m: re.Match[str]) -> str:
+            if len(m.group(1)) > 9:  # not a placeholder (and int() refuses more than 4300 digits)
+                return m.group(0)
             i = int(m.group(1)) - 1
             return str(parameters[i]) if 0 <= i < len(parameters) else m.group(0)
 
