@@ -76,7 +76,7 @@ class FileFormatError(UsageError):
 # ---------------------------------------------------------------------------------------------- reading
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     line: int
     message: str
@@ -84,7 +84,7 @@ class RowError:
     hint: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One data row: its line number and its values by column (None = empty or absent)."""
 
@@ -357,7 +357,7 @@ def parse_ship_date(text: str, now: datetime) -> datetime:
     return when
 
 
-@dataclass
+@dataclass(slots=True)
 class ShipPackage:
     """What one ``wmsync ship ORDER --carrier C --tracking T [--item SKU=QTY]...`` does."""
 
@@ -372,7 +372,7 @@ class ShipPackage:
     lines: list[int]
 
 
-@dataclass
+@dataclass(slots=True)
 class CancelJob:
     """What one ``wmsync cancel ORDER --reason R [--item SKU=QTY]...`` does."""
 
@@ -396,26 +396,25 @@ class Validated:
         return not self.invalid
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     first_line: int
     order: str
-    key_value: str
     attrs: tuple[Any, ...]
     whole: int | None = None  # line of a row without sku
-    skus: dict[str, tuple[int | None, int]] = field(default_factory=dict)  # sku -> (qty, line)
+    skus: dict[str, tuple[int | None, int]] | None = None  # sku -> (qty, line)
     lines: list[int] = field(default_factory=list)
     poison: int | None = None  # line of the first invalid row
     payload: Any = None
 
 
-def _add_row(groups: dict[Any, _Group], key: Any, order: str, attrs: tuple[Any, ...], sku: str | None,
+def _add_row(groups: dict[str, _Group], key: str, order: str, attrs: tuple[Any, ...], sku: str | None,
              qty: int | None, line: int, what: str, errors: dict[int, RowError],
              payload: Any = None) -> None:
     """Add a row to its group (package / cancellation), recording duplicates and conflicts."""
     group = groups.get(key)
     if group is None:
-        group = groups[key] = _Group(line, order, str(key), attrs, payload=payload)
+        group = groups[key] = _Group(line, order, attrs, payload=payload)
     group.lines.append(line)
     if group.attrs != attrs:
         errors[line] = RowError(line, f"conflicts with line {group.first_line}: the same {what} with a different "
@@ -438,6 +437,8 @@ def _add_row(groups: dict[Any, _Group], key: Any, order: str, attrs: tuple[Any, 
                                 f"same {what}", order)
         group.poison = group.poison or line
         return
+    if group.skus is None:
+        group.skus = {}
     prev = group.skus.get(sku)
     if prev is not None:
         if prev[0] == qty:
@@ -459,10 +460,11 @@ def _differs(a: tuple[Any, ...], b: tuple[Any, ...]) -> str:
     return " and ".join(names) or "value"
 
 
-def _finish(groups: dict[Any, _Group], errors: dict[int, RowError], what: str,
+def _finish(groups: dict[str, _Group], errors: dict[int, RowError], what: str,
             build: Callable[[_Group], Any], rows: int) -> Validated:
     jobs = []
-    for group in groups.values():
+    while groups:  # emptied as it goes (last first): the groups and the jobs are not both held in full
+        _key, group = groups.popitem()
         if group.poison is not None:
             for line in group.lines:
                 if line not in errors:
@@ -473,6 +475,7 @@ def _finish(groups: dict[Any, _Group], errors: dict[int, RowError], what: str,
             continue
         group.lines = [line for line in group.lines if line not in errors]  # duplicates are reported apart
         jobs.append(build(group))
+    jobs.reverse()
     return Validated(jobs, sorted(errors.values(), key=lambda e: e.line), rows)
 
 
@@ -484,8 +487,8 @@ def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetim
     po_re = re.compile(store.po_pattern)
     carrier_cache: dict[tuple[str, str | None], str | _Bad] = {}
     method_cache: dict[str, str | _Bad] = {}
-    errs: dict[int, RowError] = {e.line: e for e in errors}
-    groups: dict[tuple[str, str], _Group] = {}
+    errs: dict[int, RowError] = {}
+    groups: dict[str, _Group] = {}
     rows = 0
     for rec in records:
         rows += 1
@@ -538,20 +541,24 @@ def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetim
             # a bad row still belongs to its package when order and tracking can be read: the package is not run
             tr = (values.get("tracking") or "").strip()
             if order is not None and tr:
-                group = groups.get((order.casefold(), tr.upper()))
+                bad_key = f"{order.casefold()}\n{tr.upper()}"
+                group = groups.get(bad_key)
                 if group is None:
-                    group = groups[(order.casefold(), tr.upper())] = _Group(rec.line, order, tr, ())
+                    group = groups[bad_key] = _Group(rec.line, order, ())
                 group.lines.append(rec.line)
                 group.poison = group.poison or rec.line
             continue
         attrs = (carrier_name, method, url, ship_date)
-        gkey = (order.casefold(), tracking.upper())
+        gkey = f"{order.casefold()}\n{tracking.upper()}"
         existing = groups.get(gkey)
         if existing is not None and existing.attrs == () and existing.poison is not None:
             existing.lines.append(rec.line)
             continue
         _add_row(groups, gkey, order, attrs, sku, qty, rec.line, "package (order and tracking number)", errs,
                  payload=(carrier_text, tracking))
+
+    errs.update((e.line, e) for e in errors)  # rows the reader could not read (filled while reading)
+    rows += len(errors)
 
     def build(group: _Group) -> ShipPackage:
         carrier_text, tracking = group.payload
@@ -567,7 +574,7 @@ def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetim
 
 def validate_cancel(records: Iterable[Record], *, errors: list[RowError]) -> Validated:
     """Check every cancel row; group rows of one order into one cancellation."""
-    errs: dict[int, RowError] = {e.line: e for e in errors}
+    errs: dict[int, RowError] = {}
     groups: dict[str, _Group] = {}
     reason_cache: dict[str, str | _Bad] = {}
     rows = 0
@@ -594,7 +601,7 @@ def validate_cancel(records: Iterable[Record], *, errors: list[RowError]) -> Val
             if order is not None:
                 group = groups.get(order.casefold())
                 if group is None:
-                    group = groups[order.casefold()] = _Group(rec.line, order, order, ())
+                    group = groups[order.casefold()] = _Group(rec.line, order, ())
                 group.lines.append(rec.line)
                 group.poison = group.poison or rec.line
             continue
@@ -606,6 +613,9 @@ def validate_cancel(records: Iterable[Record], *, errors: list[RowError]) -> Val
         # the reason sits last in _ATTR_NAMES so conflicts name it
         attrs = (None, None, None, None, code)
         _add_row(groups, gkey, order, attrs, sku, qty, rec.line, "order", errs, payload=reason)
+
+    errs.update((e.line, e) for e in errors)  # rows the reader could not read (filled while reading)
+    rows += len(errors)
 
     def build(group: _Group) -> CancelJob:
         items = {sku: qty for sku, (qty, _line) in group.skus.items()} if group.skus else None

@@ -1,0 +1,514 @@
+"""``wmsync sync``: the reconciliation Channel Manager does in the background, for cron.
+
+What it reads (all paged, one page in memory at a time, apart from the Walmart changes):
+
+* the Commerce orders carrying a Walmart PO whose ``updated_at`` is at or after the window start, and their
+  shipments (one bulk search per page);
+* the Walmart orders whose ``lastModifiedStartDate`` is in the window (one list call per 200), and the Commerce
+  orders of those POs that Commerce did not list;
+* the POs a previous run left outstanding (failed, skipped, or disagreeing), which are checked again every run
+  until they are resolved.
+
+The window starts at ``--since``, or else at the start of the last successful run (journal meta
+``sync:since``), or on a first run :data:`FIRST_RUN_WINDOW` ago; it reaches back :data:`OVERLAP` further to
+cover clocks that differ and writes in flight. Re-reading an order costs only reads: everything it does is
+decided from the live state, and what the journal records as done is not even read.
+
+What it does, per order (the packages of one order in sequence, orders concurrently):
+
+1. Orders whose Commerce shipments are all recorded as done in the journal, that are not cancelled in Commerce
+   (or whose cancellation is done), and that did not change on Walmart are skipped without a request.
+2. The rest are compared side by side (:func:`wmsync.workflows.status.compare`, the same rules as
+   ``wmsync status``), with the Walmart order from the listing or read once.
+3. Commerce shipments Walmart does not have are pushed: exactly ``wmsync ship ORDER`` (the tracks recorded on
+   the Commerce shipments), with the order and shipments already read. Never in channel-manager mode, where
+   Channel Manager pushes them.
+4. A Commerce order cancelled while Walmart lines are open is cancelled on Walmart with the store's
+   ``default_cancel_reason`` (like ``wmsync cancel ORDER --reason R --walmart-only``) only when the store sets
+   one — Commerce keeps no reason; otherwise it is reported.
+5. Every other difference (shipped on Walmart only, cancelled on Walmart only, quantities that differ, a
+   shipment with several tracking numbers, a tracking number that fails its check...) is reported with the
+   repair ``wmsync status`` suggests; sync does not fix it on its own.
+
+Idempotent: a second run sends nothing — the pushes of the first are in the journal and on Walmart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from wmsync.clock import Clock
+from wmsync.commerce.client import CommerceClient, Filter
+from wmsync.commerce.models import Order, Shipment
+from wmsync.config import StoreConfig
+from wmsync.errors import ExitCode, NotFoundError, WmsyncError, worst
+from wmsync.journal import Journal
+from wmsync.timeparse import commerce_time, rfc3339, walmart_time
+from wmsync.walmart.client import WalmartClient
+from wmsync.walmart.models import WalmartOrder
+from wmsync.workflows.batch import (
+    ALREADY,
+    CONFIRMED,
+    DRY_RUN,
+    PENDING,
+    Outcome,
+    outcome_of_error,
+    run_jobs,
+)
+
+#: The window of a first run (no ``--since``, no earlier successful run).
+FIRST_RUN_WINDOW = timedelta(days=7)
+#: How much further back than the last run's start each run reads.
+OVERLAP = timedelta(minutes=10)
+#: Walmart lists only the orders of the last 180 days.
+WALMART_LIST_DAYS = 179
+PAGE_SIZE = 100
+WALMART_PAGE = 200
+#: Most POs kept for re-checking; beyond this the window does not move forward.
+MAX_OUTSTANDING = 5000
+META_SINCE = "sync:since"
+META_OUTSTANDING = "sync:outstanding"
+SHIP_DIFF = "commerce_shipment_not_on_walmart"
+CANCEL_DIFF = "commerce_cancel_not_on_walmart"
+
+
+@dataclass
+class SyncDeps:
+    store_name: str
+    store: StoreConfig
+    commerce: CommerceClient
+    walmart: WalmartClient
+    journal: Journal
+    clock: Clock
+    #: the journal connection of the calling worker thread (its own lease owner)
+    journal_for_thread: Callable[[], Journal] | None = None
+    #: the Walmart client for one order (the shared one, with that order's own correlation ids)
+    walmart_for_order: Callable[[], WalmartClient] | None = None
+    progress: Callable[[str], None] = lambda _m: None
+
+
+@dataclass
+class SyncOptions:
+    since: datetime | None = None
+    dry_run: bool = False
+    lock_timeout: float = 30.0
+    lease_ttl: float = 600.0
+    timeout: float = 300.0
+    poll_initial: float = 1.0
+    poll_max: float = 30.0
+    wait: bool = True
+    workers: int = 8
+
+
+@dataclass
+class Item:
+    order: Order
+    po: str
+    shipments: list[Shipment]
+    walmart: WalmartOrder | None
+    reason: str  # why it is checked: "commerce" (changed, work to do), "walmart" (changed), "outstanding"
+
+
+@dataclass
+class OrderResult:
+    order: str
+    purchase_order_id: str
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    differences: list[dict[str, Any]] = field(default_factory=list)
+    verdict: str = "in_sync"  # in_sync | pending | diverged | failed
+    exit_code: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "order": self.order,
+            "purchase_order_id": self.purchase_order_id,
+            "verdict": self.verdict,
+            "actions": self.actions,
+            "differences": self.differences,
+            "exit_code": self.exit_code,
+        }
+
+
+@dataclass
+class SyncReport:
+    since: datetime
+    until: datetime
+    window_start: datetime
+    dry_run: bool
+    results: list[OrderResult] = field(default_factory=list)
+    commerce_orders: int = 0
+    walmart_changed: int = 0
+    checked: int = 0
+    skipped_unchanged: int = 0
+    not_in_commerce: int = 0
+    outstanding: list[str] = field(default_factory=list)
+    advanced: bool = False
+    interrupted: bool = False
+
+    def counts(self) -> dict[str, int]:
+        out = {"shipped": 0, "cancelled": 0, "already_done": 0, "pending": 0, "dry_run": 0, "failed": 0,
+               "skipped": 0, "diverged": 0}
+        for r in self.results:
+            for a in r.actions:
+                res = a["result"]
+                if res == CONFIRMED:
+                    out["shipped" if a["action"] == "ship" else "cancelled"] += 1
+                elif res in out:
+                    out[res] += 1
+            if r.verdict == "diverged":
+                out["diverged"] += 1
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return int(ExitCode.INTERRUPTED)
+        return worst([r.exit_code for r in self.results] or [0])
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "commerce_orders": self.commerce_orders,
+            "walmart_changed": self.walmart_changed,
+            "checked": self.checked,
+            "unchanged": self.skipped_unchanged,
+            "not_in_commerce": self.not_in_commerce,
+            **self.counts(),
+            "outstanding": len(self.outstanding),
+            "exit_code": self.exit_code,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": rfc3339(self.since),
+            "window_start": rfc3339(self.window_start),
+            "until": rfc3339(self.until),
+            "dry_run": self.dry_run,
+            "next_since": rfc3339(self.until) if self.advanced else None,
+            "orders": [r.to_json() for r in self.results],
+            "outstanding": self.outstanding,
+            "summary": self.summary(),
+        }
+
+
+# ---------------------------------------------------------------------------------------------- window
+
+
+def last_since(journal: Journal, store: str) -> datetime | None:
+    raw = journal.get_meta(store, META_SINCE)
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def outstanding_of(journal: Journal, store: str) -> list[str]:
+    raw = journal.get_meta(store, META_OUTSTANDING)
+    try:
+        data = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    return [str(p) for p in data if isinstance(p, str | int)] if isinstance(data, list) else []
+
+
+def window(journal: Journal, store: str, since: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """(since, window start): the requested or remembered start, and the start actually read (with overlap)."""
+    start = since or last_since(journal, store) or (now - FIRST_RUN_WINDOW)
+    return start, start - OVERLAP
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def shipments_of(commerce: CommerceClient, orders: Sequence[Order]) -> dict[int, list[Shipment]]:
+    """The shipments of a page of orders in one search (only orders that shipped something)."""
+    ids = [o.entity_id for o in orders if any(i.qty_shipped > 0 for i in o.items)]
+    out: dict[int, list[Shipment]] = {}
+    for chunk in _chunks(ids, PAGE_SIZE):
+        for raw in commerce.search("shipments", [[Filter("order_id", ",".join(str(i) for i in chunk), "in")]],
+                                   page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),)):
+            sh = Shipment.model_validate(raw)
+            if sh.order_id is not None:
+                out.setdefault(sh.order_id, []).append(sh)
+    return out
+
+
+def walmart_changes(walmart: WalmartClient, start: datetime, now: datetime) -> dict[str, WalmartOrder]:
+    """Walmart orders modified since ``start`` (created in the last 180 days: all Walmart lists)."""
+    created = now - timedelta(days=WALMART_LIST_DAYS)
+    out: dict[str, WalmartOrder] = {}
+    for raw in walmart.list_orders(lastModifiedStartDate=walmart_time(start), createdStartDate=walmart_time(created),
+                                   limit=str(WALMART_PAGE)):
+        wm = WalmartOrder.model_validate(raw)
+        if wm.purchaseOrderId:
+            out[str(wm.purchaseOrderId)] = wm
+    return out
+
+
+class _Source:
+    """The stream of orders to check, read lazily by the worker threads (under run_jobs' lock)."""
+
+    def __init__(self, deps: SyncDeps, report: SyncReport, start: datetime, changed: dict[str, WalmartOrder],
+                 outstanding: list[str]) -> None:
+        self.deps = deps
+        self.report = report
+        self.start = start
+        self.changed = changed
+        self.outstanding = set(outstanding)
+        self.pattern = re.compile(deps.store.po_pattern)
+        self.seen: set[str] = set()
+        self.error: BaseException | None = None
+
+    def _po(self, order: Order) -> str | None:
+        po = order.field(self.deps.store.po_field)
+        po = str(po).strip() if po is not None else ""
+        return po if po and self.pattern.fullmatch(po) else None
+
+    def __iter__(self) -> Iterator[list[Item]]:
+        try:
+            yield from self._items()
+        except Exception as exc:  # reported by the caller after the running jobs finish
+            self.error = exc
+
+    def _items(self) -> Iterator[list[Item]]:
+        store = self.deps.store
+        groups = [[Filter("updated_at", commerce_time(self.start), "gteq")], [Filter(store.po_field, None, "notnull")]]
+        stream = self.deps.commerce.search_orders(groups, page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),))
+        for chunk in _chunks(stream, PAGE_SIZE):
+            self.report.commerce_orders += len(chunk)
+            self.deps.progress(f"read {self.report.commerce_orders} changed Commerce orders")
+            yield from self._page([Order.model_validate(raw) for raw in chunk])
+        rest = [po for po in self.changed if po not in self.seen]
+        rest += sorted(po for po in self.outstanding if po not in self.seen and po not in self.changed)
+        for chunk in _chunks(rest, PAGE_SIZE):
+            found = self.deps.commerce.search_orders([[Filter(store.po_field, ",".join(chunk), "in")]],
+                                                     page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),))
+            orders = [Order.model_validate(raw) for raw in found]
+            have = {self._po(o) for o in orders}
+            self.report.not_in_commerce += sum(1 for po in chunk if po not in have)
+            yield from self._page(orders)
+
+    def _page(self, orders: list[Order]) -> Iterator[list[Item]]:
+        deps = self.deps
+        page: list[tuple[Order, str]] = []
+        for order in orders:
+            po = self._po(order)
+            if po is None or po in self.seen:
+                continue
+            self.seen.add(po)
+            page.append((order, po))
+        if not page:
+            return
+        shipments = shipments_of(deps.commerce, [o for o, _ in page])
+        done = deps.journal.done_operations(deps.store_name, "ship", [po for _, po in page])
+        cancels = deps.journal.done_operations(deps.store_name, "cancel", [po for _, po in page])
+        done_tracks = {(d.purchase_order_id, d.op_key.split(":", 2)[2]) for d in done}
+        done_cancel = {d.purchase_order_id for d in cancels if d.op_key.endswith(":all")}
+        for order, po in page:
+            ships = shipments.get(order.entity_id, [])
+            tracks = {t for sh in ships for t in sh.track_numbers()}
+            todo = any((po, t) not in done_tracks for t in tracks) or any(
+                not sh.track_numbers() for sh in ships)
+            cancel = order.state == "canceled" and po not in done_cancel
+            if po in self.outstanding:
+                reason = "outstanding"
+            elif po in self.changed:
+                reason = "walmart"
+            elif todo or cancel:
+                reason = "commerce"
+            else:
+                self.report.skipped_unchanged += 1
+                continue
+            yield [Item(order, po, ships, self.changed.get(po), reason)]
+
+
+# ---------------------------------------------------------------------------------------------- acting
+
+
+def _action(kind: str, outcome: Outcome) -> dict[str, Any]:
+    out: dict[str, Any] = {"action": kind, "result": outcome.result, "exit_code": outcome.exit_code,
+                           "error": outcome.error}
+    if outcome.hint:
+        out["hint"] = outcome.hint
+    if outcome.correlation_ids:
+        out["correlation_ids"] = outcome.correlation_ids
+    return out
+
+
+def _ok(outcome: Outcome) -> bool:
+    return outcome.result in (CONFIRMED, ALREADY, DRY_RUN) or (outcome.result == PENDING and not outcome.exit_code)
+
+
+def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
+    """Compare one order, push what sync may push, report the rest."""
+    from wmsync.workflows import cancel as cancel_wf
+    from wmsync.workflows import ship as ship_wf
+    from wmsync.workflows.status import compare, uses_channel_manager
+
+    journal = deps.journal_for_thread() if deps.journal_for_thread else deps.journal
+    walmart = deps.walmart_for_order() if deps.walmart_for_order else deps.walmart
+    order, po = item.order, item.po
+    result = OrderResult(order.increment_id, po)
+    try:
+        wm = item.walmart or WalmartOrder.model_validate(walmart.get_order(po))
+    except NotFoundError:
+        result.verdict = "diverged"
+        result.exit_code = int(ExitCode.DIVERGED)
+        result.differences.append({"kind": "not_on_walmart", "what": f"Walmart has no purchase order {po}",
+                                   "repair": "check po_pattern / the PO field of this Commerce order",
+                                   "command": None})
+        return result
+    except WmsyncError as exc:
+        outcome = outcome_of_error(exc)
+        result.actions.append(_action("read", outcome))
+        result.verdict, result.exit_code = "failed", int(ExitCode.BATCH_FAILURES)
+        return result
+    ops = journal.history(deps.store_name, po, limit=20)
+    cm = uses_channel_manager(deps.store, ops) or deps.store.submit == "channel-manager"
+    report = compare(order, item.shipments, wm, ops, deps.clock.time(), channel_manager=cm)
+    diffs = list(report.differences)
+    settings = ship_wf.Settings(timeout=opts.timeout, poll_initial=opts.poll_initial, poll_max=opts.poll_max,
+                                wait=opts.wait)
+    problems: list[int] = []
+    ship_needed = not cm and any(d.kind == SHIP_DIFF and not d.pending for d in diffs)
+    if ship_needed:
+        sdeps = ship_wf.Deps(store_name=deps.store_name, store=deps.store, commerce=deps.commerce, walmart=walmart,
+                             journal=journal, clock=deps.clock)
+        try:
+            doc = ship_wf.execute(sdeps, ship_wf.ShipRequest(order=order.increment_id, via="direct"), settings,
+                                  dry_run=opts.dry_run, lock_timeout=opts.lock_timeout, lease_ttl=opts.lease_ttl,
+                                  order=order, shipments=item.shipments)
+            outcome = Outcome(str(doc["result"]))
+        except Exception as exc:
+            outcome = outcome_of_error(exc)
+        outcome.correlation_ids = list(walmart.correlation_ids[-20:]) if deps.walmart_for_order else []
+        result.actions.append(_action("ship", outcome))
+        if _ok(outcome):
+            diffs = [d for d in diffs if d.kind != SHIP_DIFF]
+        else:
+            problems.append(outcome.exit_code)
+    reason = deps.store.default_cancel_reason
+    cancel_needed = order.state == "canceled" and any(d.kind == CANCEL_DIFF and not d.pending for d in diffs)
+    if cancel_needed and reason and not cm:
+        cdeps = cancel_wf.Deps(store_name=deps.store_name, store=deps.store, commerce=deps.commerce,
+                               walmart=walmart, journal=journal, clock=deps.clock, confirm=lambda _p: True)
+        try:
+            doc = cancel_wf.execute(cdeps, cancel_wf.CancelRequest(order=order.increment_id, reason=reason,
+                                                                   walmart_only=True),
+                                    settings, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout,
+                                    lease_ttl=opts.lease_ttl)
+            outcome = Outcome(str(doc["result"]))
+        except Exception as exc:
+            outcome = outcome_of_error(exc)
+        result.actions.append(_action("cancel", outcome))
+        if _ok(outcome):
+            diffs = [d for d in diffs if d.kind != CANCEL_DIFF]
+        else:
+            problems.append(outcome.exit_code)
+    elif cancel_needed and not cm:
+        for i, d in enumerate(diffs):
+            if d.kind == CANCEL_DIFF:
+                from dataclasses import replace
+
+                diffs[i] = replace(d, repair=d.repair + " — sync cancels on Walmart by itself only when the store "
+                                   "sets default_cancel_reason (Commerce keeps no reason)")
+    result.differences = [d.to_json() for d in diffs]
+    if any(code != ExitCode.REFUSED for code in problems):
+        result.verdict = "failed"  # sent and rejected, unavailable, not confirmed, or another run held the order
+        result.exit_code = int(ExitCode.BATCH_FAILURES)
+    elif problems or any(not d.pending for d in diffs):  # refused before sending: a person must look
+        result.verdict = "diverged"
+        result.exit_code = int(ExitCode.DIVERGED)
+    elif diffs:
+        result.verdict = "pending"
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- the run
+
+
+def run_sync(
+    deps: SyncDeps,
+    opts: SyncOptions,
+    *,
+    on_result: Callable[[OrderResult], None] = lambda _r: None,
+    stop: threading.Event | None = None,
+) -> SyncReport:
+    """One reconciliation run. Raises the listing's error (nothing advanced) if a listing fails; per-order
+    failures are in the report."""
+    now = datetime.fromtimestamp(deps.clock.time(), tz=UTC)
+    since, start = window(deps.journal, deps.store_name, opts.since, now)
+    report = SyncReport(since=since, until=now, window_start=start, dry_run=opts.dry_run)
+    outstanding = outstanding_of(deps.journal, deps.store_name)
+    deps.progress("reading Walmart orders changed in the window")
+    changed = walmart_changes(deps.walmart, start, now)
+    report.walmart_changed = len(changed)
+    source = _Source(deps, report, start, changed, outstanding)
+    stop = stop or threading.Event()
+    keep: list[str] = []
+    lock = threading.Lock()
+
+    def work(item: Item) -> Outcome:
+        res = check_order(deps, opts, item)
+        with lock:
+            report.checked += 1
+            if res.verdict != "in_sync" or res.actions:
+                report.results.append(res)
+            if res.verdict in ("failed", "diverged", "pending"):
+                keep.append(res.purchase_order_id)
+            on_result(res)
+        return Outcome(res.verdict, res.exit_code)
+
+    try:
+        run_jobs(source, work, workers=opts.workers, on_outcome=lambda _j, _o: None, stop=stop)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    if source.error is not None:
+        raise source.error
+    report.results.sort(key=lambda r: r.order)
+    # outstanding POs no longer found in Commerce are dropped (counted in not_in_commerce)
+    if report.interrupted:
+        report.outstanding = sorted(set(outstanding) | set(keep))
+    else:
+        report.outstanding = sorted(set(keep))
+    if not opts.dry_run:
+        kept = report.outstanding[:MAX_OUTSTANDING]
+        deps.journal.set_meta(deps.store_name, META_OUTSTANDING, json.dumps(kept))
+        stored = last_since(deps.journal, deps.store_name)
+        covers = opts.since is None or stored is None or opts.since <= stored
+        if not report.interrupted and covers and len(report.outstanding) <= MAX_OUTSTANDING:
+            deps.journal.set_meta(deps.store_name, META_SINCE, now.isoformat())
+            report.advanced = True
+    return report
+
+
+__all__ = [
+    "FIRST_RUN_WINDOW",
+    "OVERLAP",
+    "Item",
+    "OrderResult",
+    "SyncDeps",
+    "SyncOptions",
+    "SyncReport",
+    "check_order",
+    "run_sync",
+    "window",
+]
