@@ -1006,9 +1006,10 @@ PAGE_SIZE = 100
 WALMART_PAGE = 200
 WALMART_LIST_DAYS = 180
 #: The Walmart window for a page of Commerce orders: their creation times, widened by this much (a PO is created
-#: on Walmart before Channel Manager imports it; POs imported later are fetched one by one).
-WINDOW_BEFORE = timedelta(hours=2)
-WINDOW_AFTER = timedelta(hours=1)
+#: on Walmart shortly before Channel Manager imports it, so mostly earlier; POs imported later than this, or
+#: older than Walmart's list reaches, are fetched one by one).
+WINDOW_BEFORE = timedelta(hours=1)
+WINDOW_AFTER = timedelta(minutes=10)
 #: Below this many POs in a page, fetch them one by one.
 BATCH_MIN = 3
 
@@ -1064,23 +1065,28 @@ def fetch_walmart_orders(
     wanted: dict[str, datetime | None],
     now: datetime,
     stats: ListStats,
+    *,
+    page_size: int = PAGE_SIZE,
 ) -> dict[str, WalmartOrder]:
-    """The Walmart orders of one page of POs. One list call (cursor-paged) over the window of their creation
-    times covers most of them; the rest are read one by one. Orders Walmart does not have are left out."""
+    """The Walmart orders of one page of POs. A listing (cursor-paged, ``page_size`` per Walmart page so that
+    memory is bounded by the page size, not by how dense the window is) over the window of their creation
+    times covers most of them, and stops once all are found; the rest are read one by one. Orders Walmart does
+    not have are left out."""
     found: dict[str, WalmartOrder] = {}
     times = [t for t in wanted.values() if t is not None]
     if len(wanted) >= BATCH_MIN and times:
         start = min(times) - WINDOW_BEFORE
         end = max(times) + WINDOW_AFTER
         if start > now - timedelta(days=WALMART_LIST_DAYS - 1):
-            cap = 3 * len(wanted) + WALMART_PAGE
+            limit = max(1, min(WALMART_PAGE, page_size))
+            cap = 3 * len(wanted) + limit
             scanned = 0
             stats.walmart_list_calls += 1
             try:
                 for raw in walmart.list_orders(
                     createdStartDate=walmart_time(start),
                     createdEndDate=walmart_time(min(end, now)),
-                    limit=str(WALMART_PAGE),
+                    limit=str(limit),
                 ):
                     scanned += 1
                     po = str(raw.get("purchaseOrderId", ""))
@@ -1088,7 +1094,7 @@ def fetch_walmart_orders(
                         found[po] = WalmartOrder.model_validate(raw)
                         if len(found) == len(wanted):
                             break
-                    if scanned % WALMART_PAGE == 0:
+                    if scanned % limit == 0:
                         stats.walmart_list_calls += 1
                     if scanned >= cap:
                         break
@@ -1153,7 +1159,7 @@ def list_orders(
             continue
         deps.progress(f"reading {len(page)} Walmart orders")
         wanted = {po: parse_commerce_time(o.created_at) for o, po in page}
-        wm_orders = fetch_walmart_orders(deps.walmart, wanted, now_dt, stats)
+        wm_orders = fetch_walmart_orders(deps.walmart, wanted, now_dt, stats, page_size=page_size)
         shipments = _shipments_of(deps.commerce, [o for o, po in page if po in wm_orders])
         for order, po in page:
             wm = wm_orders.get(po)
