@@ -99,9 +99,21 @@ def _walmart_cell(line: dict[str, Any]) -> str:
     ) or "-"
 
 
-def render_status(console: Console, doc: dict[str, Any]) -> None:
-    from wmsync.render import table
+def _table(columns: list[str], rows: list[list[str]]) -> Any:
+    """Cells wrap instead of being cut: tracking numbers and correlation ids must stay whole."""
+    from rich.table import Table
 
+    from wmsync.secrets import redact
+
+    t = Table(show_lines=False)
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    for row in rows:
+        t.add_row(*[redact(c) for c in row])
+    return t
+
+
+def render_status(console: Console, doc: dict[str, Any]) -> None:
     head = (
         f"Order {doc['order']} · Walmart PO {doc['purchase_order_id']} · Commerce {doc['commerce_state'] or '?'}"
         f" · Walmart {doc['walmart_status']}"
@@ -115,7 +127,7 @@ def render_status(console: Console, doc: dict[str, Any]) -> None:
         [ln["line_number"], ln["sku"], str(ln["quantity"]), _commerce_cell(ln), _walmart_cell(ln)]
         for ln in doc["lines"]
     ]
-    console.print(table(None, ["line", "SKU", "qty", "Commerce", "Walmart"], rows))
+    console.print(_table(["line", "SKU", "qty", "Commerce", "Walmart"], rows))
     verdict = doc["verdict"]
     if verdict == "in_sync":
         console.print("Verdict: in sync ✓", markup=False, style="green")
@@ -138,17 +150,20 @@ def render_status(console: Console, doc: dict[str, Any]) -> None:
     for note in doc["notes"]:
         console.print(f"note: {note}", markup=False, style="dim")
     if doc["history"]:
-        hist = [
-            [
-                h["created_at"] or "",
-                h["kind"] + (f" {h['tracking_number']}" if h.get("tracking_number") else ""),
-                h["state"],
-                h.get("error_code") or "",
-                ", ".join(h["correlation_ids"][-3:]),
-            ]
-            for h in doc["history"]
-        ]
-        console.print(table("Journal", ["when", "operation", "state", "error code", "correlation ids"], hist))
+        console.print("Journal (newest first):", markup=False, style="bold")
+        for h in doc["history"]:
+            what = h["kind"] + (f" {h['tracking_number']}" if h.get("tracking_number") else "")
+            what += f" ({h['reason']})" if h.get("reason") else ""
+            line = f"  {h['created_at']}  {what}  {h['state']}"
+            if h.get("error_code"):
+                line += f"  {h['error_code']}"
+            if h.get("confirm_deadline"):
+                line += f"  confirm by {h['confirm_deadline']}"
+            console.print(line, markup=False)
+            if h["correlation_ids"]:
+                console.print("    correlation ids: " + ", ".join(h["correlation_ids"]), markup=False)
+            if h.get("error"):
+                console.print(f"    error: {h['error']}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
