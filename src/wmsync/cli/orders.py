@@ -21,6 +21,7 @@ verdict of `wmsync status` (in_sync, pending, diverged) and Walmart's estimated 
 Only orders whose PO field (po_field) holds a Walmart PO number (po_pattern) that Walmart knows are shown;
 other channels' orders never are.
 
+\b
 Auto-cancel risk (Walmart cancels lines not shipped by the estimated ship date + 4 days):
   at-risk     units still open after the estimated ship date
   IMMINENT    units still open within a day of the auto-cancel time (or past it)

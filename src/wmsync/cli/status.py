@@ -17,11 +17,13 @@ ORDER is the Commerce order number (increment_id) or the Walmart purchase order 
 SKU, quantity, what Commerce shipped or cancelled (with tracking numbers) and Walmart's status per quantity
 (with carrier and tracking). Then the verdict:
 
-  in_sync    both sides agree (a partial cancel wmsync recorded as a Commerce comment counts as agreeing)
-  pending    not yet: an operation is still within its confirmation window, or Channel Manager may still push
-             a Commerce change (channel-manager mode, 7 minutes)
-  diverged   they disagree: each difference is listed with the wmsync command that repairs it, or says to fix
-             it by hand where wmsync must not act
+\b
+  in_sync   both sides agree (a partial cancel that wmsync recorded as a
+            Commerce comment counts as agreeing)
+  pending   not yet: an operation is within its confirmation window, or
+            Channel Manager may still push a Commerce change (7 minutes)
+  diverged  they disagree: each difference comes with the wmsync command
+            that repairs it, or says to fix it by hand
 
 Recent journal entries for the order follow, with Walmart correlation ids and error codes.
 
