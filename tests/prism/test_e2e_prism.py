@@ -122,3 +122,17 @@ def test_refusals_send_nothing_through_prism(run: Any, stack: Stack) -> None:
     r = run("ship", "000000101", "--carrier", "UPPS", "--tracking", UPS)
     assert r.exit_code == 2
     assert stack.problems() == []
+
+
+def test_status_and_orders_list(run: Any, stack: Stack) -> None:
+    _ok(run("ship", "000000127", "--carrier", "UPS", "--tracking", "1ZW1X2Y30390010051"), stack)
+    assert _ok(run("status", "000000127"), stack)["verdict"] == "in_sync"
+    r = run("status", "000000116")  # shipped on Walmart only: diverged, exit 8
+    assert r.exit_code == 8, r
+    assert stack.problems() == []
+    rows = run("orders", "list", "--limit", "40")
+    assert rows.exit_code == 0, rows
+    assert stack.problems() == []
+    orders = {row["order"] for row in rows.json()}
+    assert "000000127" in orders
+    assert "000000112" not in orders  # another channel's number in the PO field
