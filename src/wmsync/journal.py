@@ -120,10 +120,25 @@ class Journal:
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         if new:
             os.chmod(path, 0o600)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self._setup()
         self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+    def _setup(self) -> None:
+        """WAL mode and the schema. Switching a new file to WAL does not wait on the busy timeout: when several
+        processes open a new journal at once (two cron jobs on a fresh host), the losers retry for a while."""
+        from wmsync.clock import SYSTEM
+
+        deadline = SYSTEM.monotonic() + 30
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or SYSTEM.monotonic() > deadline:
+                    raise
+                SYSTEM.sleep(0.05)
 
     def close(self) -> None:
         with self._lock:
@@ -322,6 +337,20 @@ class Journal:
                 ).fetchall()
                 out.extend(DoneOperation(r[0], r[1], r[2], json.loads(r[3])) for r in rows)
         return out
+
+    def now(self) -> float:
+        """The journal's clock (what ``updated_at`` is measured with)."""
+        return float(self._time())
+
+    def changed_since(self, store: str, purchase_order_id: str, since: float) -> bool:
+        """Whether any run recorded something for this PO at or after ``since`` (journal time): a run that read
+        an order before taking its lease re-reads it when this is true, since another run just worked on it."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT 1 FROM operations WHERE store=? AND purchase_order_id=? AND updated_at>=? LIMIT 1",
+                (store, purchase_order_id, since),
+            ).fetchone()
+            return row is not None
 
     def history(self, store: str, purchase_order_id: str, limit: int = 20) -> list[Operation]:
         with self._lock:
