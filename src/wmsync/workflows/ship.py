@@ -758,9 +758,10 @@ def execute(
     from wmsync.errors import LeaseTimeoutError, UnconfirmedError
     from wmsync.workflows.base import find_commerce_order, purchase_order_of
 
+    precheck(deps.store, req)
+    read_at = deps.journal.now()
     if order is None:
-        precheck(deps.store, req)
-    order = find_commerce_order(deps.commerce, deps.store, req.order)
+        order = find_commerce_order(deps.commerce, deps.store, req.order)
     po = purchase_order_of(order, deps.store)
     if not dry_run and not deps.journal.acquire(
         deps.store_name, f"po:{po}", ttl=lease_ttl, wait=lock_timeout, sleep=deps.clock.sleep
@@ -770,6 +771,11 @@ def execute(
             hint="try again when it has finished, or raise --lock-timeout",
         )
     try:
+        if not dry_run and deps.journal.changed_since(deps.store_name, po, read_at):
+            # another run worked on this order after it was read: plan from what it left, not from before
+            order = Order.model_validate(deps.commerce.get_order(order.entity_id))
+            if shipments is not None:
+                shipments = [Shipment.model_validate(s) for s in deps.commerce.list_shipments(order.entity_id)]
         from wmsync.errors import NotFoundError
 
         try:
