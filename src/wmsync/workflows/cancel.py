@@ -286,6 +286,7 @@ def execute(
         rules.resolve_cancellation_reason(req.reason)
     except rules.RuleViolation as exc:
         raise UsageError(exc.message, hint=exc.hint) from exc
+    read_at = deps.journal.now()
     order = find_commerce_order(deps.commerce, deps.store, req.order)
     po = purchase_order_of(order, deps.store)
     if not dry_run and not deps.journal.acquire(
@@ -296,6 +297,9 @@ def execute(
             hint="try again when it has finished, or raise --lock-timeout",
         )
     try:
+        if not dry_run and deps.journal.changed_since(deps.store_name, po, read_at):
+            # another run worked on this order after it was read: plan from what it left, not from before
+            order = Order.model_validate(deps.commerce.get_order(order.entity_id))
         try:
             wm = WalmartOrder.model_validate(deps.walmart.get_order(po))
         except NotFoundError as exc:
