@@ -46,6 +46,9 @@ def test_sync_pushes_what_walmart_lacks_reports_the_rest_and_a_second_run_sends_
     assert sorted(writes(sandbox)) == sorted([f"POST /v3/orders/{po103}/shipping",
                                               f"POST /v3/orders/{po117}/shipping"])
     assert walmart_ship_posts(sandbox, FEDEX[0]) == 1
+    # the orders were read in bulk: no search per order (one page of the listing, one of the Walmart changes)
+    searches = [e for e in sandbox.request_log() if e.method == "GET" and e.path.endswith("/V1/orders")]
+    assert len(searches) == 2, [e.query for e in searches]
     assert doc["summary"]["shipped"] == 2
     assert doc["summary"]["diverged"] == 2
     assert sorted(doc["outstanding"]) == sorted([po_of(sandbox, o)
