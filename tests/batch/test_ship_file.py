@@ -208,3 +208,39 @@ def test_hundred_thousand_rows_with_some_invalid_are_refused_quickly(cli: Any, s
     assert doc["summary"]["rows"] == 100_000
     assert sandbox.request_log() == []
     assert elapsed < 20, elapsed
+
+
+def test_an_order_shipped_by_another_run_while_waiting_for_its_lease_is_not_shipped_twice(
+        cli: Any, sandbox: Sandbox) -> None:
+    """The order is read before the lease is taken; when another run worked on it in between, it is read again
+    (here the other run ships the same package just before the lease is granted)."""
+    from wmsync.cli.common import Runtime
+    from wmsync.clock import SYSTEM
+    from wmsync.workflows import ship as wf
+
+    class Racing(Journal):
+        raced = False
+
+        def acquire(self, store: str, resource: str, **kw: Any) -> bool:
+            if not self.raced:
+                self.raced = True
+                other = cli("ship", "000000104", "--store", "sandbox", "--carrier", "UPS", "--tracking", UPS,
+                            "--item", "WM-BOTTLE-005=1")
+                assert other.exit_code == 0, other
+            return super().acquire(store, resource, **kw)
+
+    rt = Runtime("sandbox")  # not registered: the nested command must not close it
+    journal = Racing(default_journal_path())
+    try:
+        st = rt.store()
+        deps = wf.Deps(store_name=st.name, store=st.config, commerce=rt.commerce(), walmart=rt.walmart(),
+                       journal=journal, clock=SYSTEM)
+        doc = wf.execute(deps, wf.ShipRequest(order="000000104", carrier="UPS", tracking=UPS,
+                                              items={"WM-BOTTLE-005": 1}),
+                         wf.Settings(timeout=5, poll_initial=0.01, poll_max=0.05))
+    finally:
+        journal.close()
+        rt.close()
+    assert doc["result"] == "already_done"
+    assert len(sandbox.commerce_shipments_by_tracking()[UPS]) == 1
+    assert walmart_ship_posts(sandbox, UPS) == 1
