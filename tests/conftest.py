@@ -26,6 +26,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WMSYNC_POLL_MAX", "0.05")
     monkeypatch.setenv("WMSYNC_BACKOFF_BASE", "0")
     monkeypatch.setenv("WMSYNC_BACKOFF_MAX", "0")
+    # after an unknown outcome: re-read briefly (the sandbox applies writes at once); tests that prove the
+    # resend guard set WMSYNC_RESEND_QUIET themselves
+    monkeypatch.setenv("WMSYNC_UNKNOWN_GRACE", "0.3")
+    monkeypatch.setenv("WMSYNC_RESEND_QUIET", "0")
     return home
 
 

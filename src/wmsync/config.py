@@ -105,6 +105,11 @@ class Timeouts(_Strict):
     retry_after_max: Annotated[float, Field(ge=0)] = 120.0
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     lease: Annotated[float, Field(gt=0)] = 600.0
+    # after a write whose outcome is unknown (timeout, reset, 5xx): how long to keep re-reading for it, and how
+    # long after such an attempt a re-run waits before it may send the write again (the first request may still
+    # be in flight on the server)
+    unknown_grace: Annotated[float, Field(ge=0)] = 30.0
+    resend_quiet: Annotated[float, Field(ge=0)] = 120.0
 
     def with_env(self) -> Timeouts:
         updates: dict[str, Any] = {}

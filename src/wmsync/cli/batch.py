@@ -269,6 +269,8 @@ def _settings(rt: Runtime, timeout: float | None, no_wait: bool) -> Any:
         poll_initial=t.poll_initial,
         poll_max=t.poll_max,
         wait=not no_wait,
+        unknown_grace=t.unknown_grace,
+        resend_quiet=t.resend_quiet,
     )
 
 

@@ -145,6 +145,8 @@ def cancel(
         poll_initial=t.poll_initial,
         poll_max=t.poll_max,
         wait=not no_wait,
+        unknown_grace=t.unknown_grace,
+        resend_quiet=t.resend_quiet,
     )
     req = wf.CancelRequest(
         order=order,

@@ -138,6 +138,8 @@ def ship(
         poll_initial=t.poll_initial,
         poll_max=t.poll_max,
         wait=not no_wait,
+        unknown_grace=t.unknown_grace,
+        resend_quiet=t.resend_quiet,
     )
     req = wf.ShipRequest(
         order=order,

@@ -179,3 +179,52 @@ def poll(
 
 def api_error_code(exc: BaseException) -> str | None:
     return exc.code if isinstance(exc, ApiError) else None
+
+
+def settle_unknown(
+    read: Callable[[], Any],
+    applied: Callable[[Any], bool],
+    *,
+    clock: Clock,
+    grace: float,
+    what: str,
+    correlation_id: str | None = None,
+) -> Any:
+    """After a write whose outcome is unknown, re-read until the change shows; return the state read.
+
+    A write is never sent again in the same run: the server may still be working on the first request (a PHP
+    worker goes on after the client gave up; Walmart's 504 means its backend is still busy). If the change has
+    not shown after ``grace`` seconds, raise :class:`OutcomeUnknownError` (exit 5); a re-run then checks again,
+    and resends only after ``resend_quiet`` seconds (see :func:`guard_resend`)."""
+    from wmsync.errors import OutcomeUnknownError
+
+    box: list[Any] = []
+
+    def check() -> bool:
+        state = read()
+        box[:] = [state]
+        return applied(state)
+
+    if poll(check, clock=clock, timeout=grace, initial=min(1.0, max(grace / 10, 0.01)), maximum=5.0):
+        return box[0]
+    raise OutcomeUnknownError(
+        f"could not tell whether {what} went through: it has not shown after {grace:.0f}s",
+        hint="nothing will be sent twice: a re-run reads both sides again and sends it only if it is still "
+        "missing (after the resend_quiet period)",
+        correlation_id=correlation_id,
+    )
+
+
+def guard_resend(journal: Any, store: str, op_key: str, step: str, *, now: float, quiet: float) -> None:
+    """Refuse to send ``step`` again while an earlier attempt whose outcome was unknown may still be in flight."""
+    from wmsync.errors import OutcomeUnknownError
+
+    for op in journal.by_key(store, op_key):
+        info = op.steps.get(step)
+        if info and info["state"] in ("started", "unknown") and now - float(info["updated_at"]) < quiet:
+            wait = quiet - (now - float(info["updated_at"]))
+            raise OutcomeUnknownError(
+                f"an earlier attempt at this {step.replace('_', ' ')} ({info['state']}) may still be in flight on "
+                f"the server; not sending it again for another {wait:.0f}s",
+                hint="run the same command again later (resend_quiet setting); `wmsync status ORDER` shows both sides",
+            )

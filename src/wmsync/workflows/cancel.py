@@ -16,7 +16,7 @@ from wmsync.clock import Clock
 from wmsync.commerce.client import CommerceClient
 from wmsync.commerce.models import Order
 from wmsync.config import StoreConfig
-from wmsync.errors import OutcomeUnknownError, RefusedError, UsageError
+from wmsync.errors import CommerceRefusedError, OutcomeUnknownError, RefusedError, UsageError
 from wmsync.journal import ALREADY_DONE, CONFIRMED, DONE_STATES, FAILED, PENDING, Journal
 from wmsync.walmart import rules
 from wmsync.walmart.client import WalmartClient
@@ -29,7 +29,7 @@ from wmsync.walmart.models import (
     line_sort_key,
 )
 from wmsync.walmart.models import cancel_body as walmart_cancel_body
-from wmsync.workflows.base import poll
+from wmsync.workflows.base import guard_resend, poll, settle_unknown
 from wmsync.workflows.ship import Settings, line_report
 
 
@@ -396,40 +396,70 @@ def execute(
         )
         latest = wm
         try:
+            quiet, grace, now = settings.resend_quiet, settings.unknown_grace, deps.clock.time()
             if the_plan.walmart_body is not None:
                 deps.progress("cancelling on Walmart")
+                guard_resend(deps.journal, deps.store_name, key, "walmart_cancel", now=now, quiet=quiet)
                 deps.journal.step(op, "walmart_cancel", "started", {"body": the_plan.walmart_body})
                 try:
                     latest = WalmartOrder.model_validate(deps.walmart.cancel(po, the_plan.walmart_body))
-                except OutcomeUnknownError:
+                except OutcomeUnknownError as exc:
                     deps.journal.step(op, "walmart_cancel", "unknown")
-                    latest = WalmartOrder.model_validate(deps.walmart.get_order(po))
-                    if not _confirmed(latest, the_plan.target):
-                        if cancelled_by_sku(latest) == cancelled_by_sku(wm):
-                            latest = WalmartOrder.model_validate(
-                                deps.walmart.cancel(po, the_plan.walmart_body)
-                            )
-                        else:
-                            raise
+                    before = sum(cancelled_by_sku(wm).values())
+                    latest = settle_unknown(
+                        lambda: WalmartOrder.model_validate(deps.walmart.get_order(po)),
+                        lambda w: sum(cancelled_by_sku(w).values()) > before,
+                        clock=deps.clock,
+                        grace=grace,
+                        what="the Walmart cancellation",
+                        correlation_id=exc.correlation_id,
+                    )
                 deps.journal.step(op, "walmart_cancel", "done")
             if the_plan.commerce_cancel:
                 deps.progress("cancelling the Commerce order")
+                guard_resend(deps.journal, deps.store_name, key, "commerce_cancel", now=now, quiet=quiet)
                 deps.journal.step(op, "commerce_cancel", "started")
                 try:
                     deps.commerce.cancel(order.entity_id)
                 except OutcomeUnknownError:
-                    fresh = Order.model_validate(deps.commerce.get_order(order.entity_id))
-                    if fresh.state != "canceled":
-                        deps.commerce.cancel(order.entity_id)
+                    deps.journal.step(op, "commerce_cancel", "unknown")
+                    settle_unknown(
+                        lambda: Order.model_validate(deps.commerce.get_order(order.entity_id)),
+                        lambda o: o.state == "canceled",
+                        clock=deps.clock,
+                        grace=grace,
+                        what="the Commerce cancel",
+                    )
+                except CommerceRefusedError as exc:
+                    # Walmart is cancelled; Commerce refused after all. Keep the reason on the order, then say so.
+                    deps.journal.step(op, "commerce_cancel", "refused")
+                    if the_plan.comment:
+                        deps.commerce.add_comment(order.entity_id, the_plan.comment, status=order.status)
+                        deps.journal.step(op, "commerce_comment", "done")
+                    raise CommerceRefusedError(
+                        f"Walmart is cancelled, but Commerce refused to cancel order {order.increment_id}",
+                        service="Commerce",
+                        status=200,
+                        hint=(exc.hint or "") + " — the reason is recorded in the order history",
+                    ) from exc
                 deps.journal.step(op, "commerce_cancel", "done")
             if the_plan.comment:
+                guard_resend(deps.journal, deps.store_name, key, "commerce_comment", now=now, quiet=quiet)
                 deps.journal.step(op, "commerce_comment", "started")
+                # the status is sent along: on some Magento 2.4 releases a comment without one blanks the order's
+                # status (magento/magento2#34180)
+                status = "canceled" if the_plan.commerce_cancel else order.status
                 try:
-                    deps.commerce.add_comment(order.entity_id, the_plan.comment)
+                    deps.commerce.add_comment(order.entity_id, the_plan.comment, status=status)
                 except OutcomeUnknownError:
-                    fresh = Order.model_validate(deps.commerce.get_order(order.entity_id))
-                    if not _comment_present(fresh, the_plan.marker):
-                        deps.commerce.add_comment(order.entity_id, the_plan.comment)
+                    deps.journal.step(op, "commerce_comment", "unknown")
+                    settle_unknown(
+                        lambda: Order.model_validate(deps.commerce.get_order(order.entity_id)),
+                        lambda o: _comment_present(o, the_plan.marker),
+                        clock=deps.clock,
+                        grace=grace,
+                        what="the Commerce order comment",
+                    )
                 deps.journal.step(op, "commerce_comment", "done")
             result = "confirmed"
             if not _confirmed(latest, the_plan.target):

@@ -33,7 +33,7 @@ from wmsync.walmart.models import (
     line_sort_key,
 )
 from wmsync.walmart.models import ship_body as walmart_ship_body
-from wmsync.workflows.base import OrderPair, poll
+from wmsync.workflows.base import OrderPair, guard_resend, poll, settle_unknown
 
 Via = Literal["direct", "channel-manager"]
 MAGENTO_CODES = {"UPS": "ups", "USPS": "usps", "FedEx": "fedex", "DHL": "dhl"}
@@ -498,6 +498,17 @@ class Settings:
     poll_initial: float = 1.0
     poll_max: float = 30.0
     wait: bool = True
+    unknown_grace: float = field(default_factory=lambda: _env_seconds("WMSYNC_UNKNOWN_GRACE", 30.0))
+    resend_quiet: float = field(default_factory=lambda: _env_seconds("WMSYNC_RESEND_QUIET", 120.0))
+
+
+def _env_seconds(name: str, default: float) -> float:
+    import os
+
+    try:
+        return max(0.0, float(os.environ.get(name, default)))
+    except ValueError:
+        return default
 
 
 def confirmed(wm: WalmartOrder, pkg: Package) -> bool:
@@ -589,32 +600,43 @@ class ShipRunner:
                 latest = WalmartOrder.model_validate(latest_ack)
             if pkg.commerce_body is not None:
                 self.progress("creating the Commerce shipment")
+                guard_resend(self.journal, self.store_name, key, "commerce_ship", now=self.clock.time(),
+                             quiet=self.settings.resend_quiet)
                 self.journal.step(op, "commerce_ship", "started", {"body": pkg.commerce_body})
                 try:
                     sid = self.commerce.ship(order.entity_id, pkg.commerce_body)
-                except OutcomeUnknownError:
+                except OutcomeUnknownError as exc:
                     self.journal.step(op, "commerce_ship", "unknown")
-                    found = self._commerce_has(order, pkg.tracking_number)
-                    if found is None:
-                        # certainly not applied: the shipment list is read after the failed write
-                        sid = self.commerce.ship(order.entity_id, pkg.commerce_body)
-                    else:
-                        sid = found.entity_id or 0
+                    found = settle_unknown(
+                        lambda: self._commerce_has(order, pkg.tracking_number),
+                        lambda shipment: shipment is not None,
+                        clock=self.clock,
+                        grace=self.settings.unknown_grace,
+                        what=f"the Commerce shipment with tracking number {pkg.tracking_number}",
+                        correlation_id=exc.correlation_id,
+                    )
+                    sid = found.entity_id or 0
                 self.journal.step(op, "commerce_ship", "done", {"shipment_id": sid})
             if pkg.walmart_body is not None and plan_.via == "direct":
                 self.progress("posting the shipment to Walmart")
+                guard_resend(self.journal, self.store_name, key, "walmart_ship", now=self.clock.time(),
+                             quiet=self.settings.resend_quiet)
                 self.journal.step(op, "walmart_ship", "started", {"body": pkg.walmart_body})
                 try:
                     latest = WalmartOrder.model_validate(self.walmart.ship(po, pkg.walmart_body))
-                except OutcomeUnknownError:
+                except OutcomeUnknownError as exc:
                     self.journal.step(op, "walmart_ship", "unknown")
-                    latest = self._walmart_order(po)
-                    if not confirmed(latest, pkg):
-                        still = _shipped_with(latest, pkg.tracking_number)
-                        if not still:
-                            latest = WalmartOrder.model_validate(self.walmart.ship(po, pkg.walmart_body))
-                        else:
-                            raise
+                    # Walmart applies a shipping update as a whole: any quantity with this tracking number beyond
+                    # what the plan saw means it went through
+                    before = sum(_shipped_with(plan_.walmart, pkg.tracking_number).values())
+                    latest = settle_unknown(
+                        lambda: self._walmart_order(po),
+                        lambda wm: sum(_shipped_with(wm, pkg.tracking_number).values()) > before,
+                        clock=self.clock,
+                        grace=self.settings.unknown_grace,
+                        what=f"the Walmart shipping update with tracking number {pkg.tracking_number}",
+                        correlation_id=exc.correlation_id,
+                    )
                 except WmsyncError as exc:
                     # Something else (Channel Manager) may have posted it meanwhile: that is done, not an error.
                     if getattr(exc, "status", None) == 400:
