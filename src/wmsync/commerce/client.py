@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -185,9 +185,12 @@ class CommerceClient:
         json_body: Any = None,
         idempotent: bool | None = None,
     ) -> Any:
+        if params:
+            # Encode the query ourselves, spaces as %20: httpx would send '+', which Magento's OAuth 1.0a check
+            # (rawurldecode) signs as a literal '+' while the signer signs a space, so every date filter got 401.
+            path = f"{path}?{urlencode(params, quote_via=quote)}"
         return self.http.request(
-            method, path, params=params, json_body=json_body, idempotent=idempotent, endpoint="commerce",
-            signer=self.signer,
+            method, path, json_body=json_body, idempotent=idempotent, endpoint="commerce", signer=self.signer,
         ).data
 
     # ------------------------------------------------------------ reads

@@ -272,7 +272,9 @@ def _oauth_valid(ctx: Ctx, req: ParsedRequest) -> bool:
         body = req.body.decode("utf-8", "replace")
     try:
         params = signature.collect_parameters(
-            uri_query=req.raw_query,
+            # Magento reads the query with rawurldecode: a '+' stays a literal plus (not a space) when it
+            # rebuilds the signature base string; do the same, so a client sending '+' for spaces fails here too
+            uri_query=req.raw_query.replace("+", "%2B"),
             body=body,
             headers={"Authorization": req.headers["Authorization"]},
             exclude_oauth_signature=False,
