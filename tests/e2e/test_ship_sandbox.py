@@ -237,3 +237,49 @@ def test_direct_mode_when_channel_manager_already_pushed_is_already_done(cli: An
     assert r.exit_code == 0, r
     assert r.json()["result"] == "already_done"
     assert writes(sandbox) == []
+
+
+def test_payment_review_refused_before_sending(cli: Any, sandbox: Sandbox) -> None:
+    r = ship(cli, "000000121", "--carrier", "UPS", "--tracking", UPS)
+    assert r.exit_code == 2, r
+    assert "payment review" in r.stderr
+    assert writes(sandbox) == []
+
+
+@pytest.mark.parametrize(("order", "message"), [("000000122", "cancelled on Walmart"),
+                                                 ("000000106", "asked to cancel")])
+def test_channel_manager_mode_checks_walmart_too(cli: Any, sandbox: Sandbox, order: str, message: str) -> None:
+    r = ship(cli, order, "--carrier", "UPS", "--tracking", UPS, "--via", "channel-manager")
+    assert r.exit_code == 2, r
+    assert message in r.stderr
+    assert writes(sandbox) == []
+
+
+def _commerce_ship(sb: Sandbox, order: str, qty: int, tracking: str) -> None:
+    """A warehouse system records a shipment in Commerce (through the Commerce API only)."""
+    from wmsync.commerce.client import CommerceClient, oauth1_signer
+    from wmsync.sandbox import BASE_URL, CREDENTIALS
+
+    data = sb.commerce_order(order)
+    assert data is not None
+    item = next(i for i in data["items"] if i.get("parent_item_id") is None)
+    client = CommerceClient(base_url=BASE_URL, transport=sb.transport(), signer=oauth1_signer(
+        CREDENTIALS["COMMERCE_CONSUMER_KEY"], CREDENTIALS["COMMERCE_CONSUMER_SECRET"],
+        CREDENTIALS["COMMERCE_ACCESS_TOKEN"], CREDENTIALS["COMMERCE_ACCESS_TOKEN_SECRET"]))
+    client.ship(int(data["entity_id"]), {"items": [{"order_item_id": item["item_id"], "qty": qty}],
+                                         "tracks": [{"track_number": tracking, "title": "UPS", "carrier_code": "ups"}]})
+    client.close()
+
+
+def test_several_commerce_shipments_on_split_lines_each_get_their_own_lines(cli: Any, sandbox: Sandbox) -> None:
+    _commerce_ship(sandbox, "000000104", 1, UPS)
+    _commerce_ship(sandbox, "000000104", 2, UPS2)
+    sandbox.clear_request_log()
+    r = cli("ship", "000000104", "--store", "sandbox", "--json")
+    assert r.exit_code == 0, r
+    assert {p["tracking_number"]: p["result"] for p in r.json()["packages"]} == {UPS: "confirmed",
+                                                                                  UPS2: "confirmed"}
+    statuses = [s for line in r.json()["lines"] for s in line["walmart_statuses"]]
+    assert sorted(s["tracking_number"] for s in statuses) == sorted([UPS, UPS2, UPS2])
+    assert walmart_ship_posts(sandbox, UPS) == 1
+    assert walmart_ship_posts(sandbox, UPS2) == 1

@@ -160,20 +160,17 @@ def plan_package(
     override_intent_to_cancel: bool,
     skip_format_check: bool,
     existing: Shipment | None = None,
+    taken: Mapping[str, int] | None = None,
 ) -> Package:
+    """One package. ``taken``: Walmart quantities per line already allocated to earlier packages of this plan."""
     order, wm, po = pair.order, pair.walmart, pair.purchase_order_id
+    taken = taken or {}
     try:
         rules.check_tracking_number(
             tracking, carrier=carrier.name, purchase_order_id=po, skip_format_check=skip_format_check
         )
     except rules.RuleViolation as exc:
         raise _violation(exc) from exc
-    if order.state in ("canceled", "closed", "holded"):
-        state = {"holded": "on hold"}.get(order.state or "", order.state)
-        raise RefusedError(
-            f"Commerce order {order.increment_id} is {state}; it cannot be shipped",
-            hint="release the hold in Commerce first" if order.state == "holded" else None,
-        )
     method_code = method or wm.shippingInfo.methodCode or "Standard"
     try:
         method_code = rules.check_method_code(method_code)
@@ -196,6 +193,16 @@ def plan_package(
     walmart_skus = _walmart_skus(wm)
     notes: list[str] = []
     shipment = existing if existing is not None else _shipment_with_track(pair.shipments, tracking)
+    # Magento's canShip(): no shipment on orders that are cancelled, closed, on hold or in payment review
+    blocked = {"canceled": "cancelled", "closed": "closed", "holded": "on hold", "payment_review": "in payment review"}
+    if order.state in blocked and (shipment is None or order.state in ("canceled", "holded")):
+        raise RefusedError(
+            f"Commerce order {order.increment_id} is {blocked[order.state or '']}; it cannot be shipped",
+            hint={
+                "holded": "release the hold in Commerce first",
+                "payment_review": "accept or deny the payment in Commerce first",
+            }.get(order.state or ""),
+        )
 
     # 1. What the package holds, per Walmart SKU.
     sku_qty: dict[str, int] = {}
@@ -232,7 +239,7 @@ def plan_package(
                         hint="the order's SKUs: " + ", ".join(known),
                     )
                 open_wm = sum(line.open_qty for line in wm.lines if line.sku == sku) + shipped_t.get(sku, 0)
-                left = min(item.qty_to_ship, open_wm) if via == "direct" else item.qty_to_ship
+                left = min(item.qty_to_ship, open_wm)
                 want = left if asked is None else asked
                 if want > left or left == 0:
                     raise RefusedError(
@@ -246,9 +253,14 @@ def plan_package(
                 left = item.qty_to_ship
                 sku = sku_of_item(order, item, walmart_skus)
                 if sku not in walmart_skus:
+                    if left > 0:
+                        notes.append(
+                            f"Commerce item {item.sku!r} is not on the Walmart order: left out of this "
+                            "package (SKUs are matched exactly)"
+                        )
                     continue
                 open_wm = sum(line.open_qty for line in wm.lines if line.sku == sku) + shipped_t.get(sku, 0)
-                qty = min(left, open_wm) if via == "direct" else left
+                qty = min(left, open_wm)
                 if qty > 0:
                     sku_qty[sku] = sku_qty.get(sku, 0) + qty
                     commerce_items[item.item_id] = commerce_items.get(item.item_id, 0) + qty
@@ -260,7 +272,10 @@ def plan_package(
                         all(line.qty_in("Cancelled") >= line.quantity for line in wm.lines) if wm.lines else False
                     )
                     if cancelled or order.state == "canceled":
-                        raise RefusedError(f"order {order.increment_id} is cancelled; nothing to ship")
+                        raise RefusedError(
+                            f"order {order.increment_id} is cancelled {'on Walmart' if cancelled else 'in Commerce'}; "
+                            "nothing to ship"
+                        )
                     raise RefusedError(
                         f"nothing is left to ship on order {order.increment_id}",
                         hint="`wmsync status ORDER` shows how it was shipped",
@@ -276,7 +291,7 @@ def plan_package(
     alloc: list[rules.Allocation] = []
     acknowledge = False
     intent = False
-    if need and via == "direct":
+    if need:
         cancelled_skus = [
             s
             for s in need
@@ -284,7 +299,10 @@ def plan_package(
         ]
         if cancelled_skus:
             raise RefusedError(f"{', '.join(cancelled_skus)} cancelled on Walmart; it cannot be shipped")
-        avail = [rules.LineAvailability(line.lineNumber, line.sku, line.open_qty) for line in wm.lines]
+        avail = [
+            rules.LineAvailability(line.lineNumber, line.sku, max(0, line.open_qty - taken.get(line.lineNumber, 0)))
+            for line in wm.lines
+        ]
         try:
             alloc = rules.allocate(need, avail)
         except rules.RuleViolation as exc:
@@ -297,16 +315,17 @@ def plan_package(
                 if not override_intent_to_cancel:
                     raise RefusedError(
                         f"the customer asked to cancel line {line.lineNumber} ({line.sku}) of PO {po}",
-                        hint="cancel it with `wmsync cancel ORDER --reason customer-request`, or ship anyway "
+                        hint=f"cancel it with `wmsync cancel {order.increment_id} --reason customer-request --item "
+                        f"{line.sku}`, or ship anyway "
                         "with --override-intent-to-cancel",
                     )
                 intent = True
             if line.created_qty > 0:
-                acknowledge = True
+                acknowledge = via == "direct"
         if acknowledge:
             notes.append("some Walmart lines are still Created: they will be acknowledged first")
-    elif need and via == "channel-manager":
-        notes.append("channel-manager mode: Channel Manager posts the shipment to Walmart; wmsync only waits")
+        if via == "channel-manager":
+            notes.append("channel-manager mode: Channel Manager posts the shipment to Walmart; wmsync only waits")
 
     # 3. Bodies.
     commerce_body = None
@@ -319,7 +338,7 @@ def plan_package(
             source_code=store.source_code,
         )
     walmart_body = None
-    if alloc:
+    if alloc and via == "direct":
         tinfo = ShipTrackingInfo(
             shipDateTime=ship_ms,
             carrierName=ShipCarrierName(**carrier.carrier_name()),
@@ -448,6 +467,7 @@ def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) 
                 hint="give --carrier and --tracking to ship it",
             )
         walmart_tracks = {t for line in pair.walmart.lines for t in line.tracking_numbers()}
+        taken: dict[str, int] = {}  # Walmart line -> quantity already given to an earlier package
         for shipment in pair.shipments:
             tracks = [t for t in shipment.tracks if t.track_number]
             if not tracks:
@@ -480,7 +500,10 @@ def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) 
                 override_intent_to_cancel=req.override_intent_to_cancel,
                 skip_format_check=req.skip_format_check,
                 existing=shipment,
+                taken=taken,
             )
+            for a in pkg.walmart_alloc:
+                taken[a.line_number] = taken.get(a.line_number, 0) + a.qty
             if number in walmart_tracks and pkg.walmart_body is None:
                 pkg.notes.append("Walmart already has it")
             packages.append(pkg)
@@ -600,8 +623,14 @@ class ShipRunner:
                 latest = WalmartOrder.model_validate(latest_ack)
             if pkg.commerce_body is not None:
                 self.progress("creating the Commerce shipment")
-                guard_resend(self.journal, self.store_name, key, "commerce_ship", now=self.clock.time(),
-                             quiet=self.settings.resend_quiet)
+                guard_resend(
+                    self.journal,
+                    self.store_name,
+                    key,
+                    "commerce_ship",
+                    now=self.clock.time(),
+                    quiet=self.settings.resend_quiet,
+                )
                 self.journal.step(op, "commerce_ship", "started", {"body": pkg.commerce_body})
                 try:
                     sid = self.commerce.ship(order.entity_id, pkg.commerce_body)
@@ -619,8 +648,14 @@ class ShipRunner:
                 self.journal.step(op, "commerce_ship", "done", {"shipment_id": sid})
             if pkg.walmart_body is not None and plan_.via == "direct":
                 self.progress("posting the shipment to Walmart")
-                guard_resend(self.journal, self.store_name, key, "walmart_ship", now=self.clock.time(),
-                             quiet=self.settings.resend_quiet)
+                guard_resend(
+                    self.journal,
+                    self.store_name,
+                    key,
+                    "walmart_ship",
+                    now=self.clock.time(),
+                    quiet=self.settings.resend_quiet,
+                )
                 self.journal.step(op, "walmart_ship", "started", {"body": pkg.walmart_body})
                 try:
                     latest = WalmartOrder.model_validate(self.walmart.ship(po, pkg.walmart_body))
