@@ -749,3 +749,14 @@ def test_allocation_refuses_any_shortfall(
     assert f"SKU '{sku}'" in exc.message
     assert f"asked for {left + extra}" in exc.message
     assert f"only {left} left" in exc.message
+
+
+def test_exact_mapping_key_wins_over_walmart_list_case_insensitively() -> None:
+    mapping = {"fedex": "FEDEXSP", "dhl": "DHL Ecommerce - US"}
+    assert resolve_carrier("fedex", mapping=mapping).carrier == "FEDEXSP"
+    assert resolve_carrier("dhl", mapping=mapping).carrier == "DHL Ecommerce - US"
+    # Walmart's exact spelling is still Walmart's carrier
+    assert resolve_carrier("FedEx", mapping=mapping).carrier == "FedEx"
+    assert resolve_carrier("DHL", mapping=mapping).carrier == "DHL"
+    problems = {p.key: p.kind for p in check_carrier_mapping(mapping)}
+    assert problems == {"fedex": "ok", "dhl": "ok"}

@@ -472,14 +472,25 @@ def resolve_carrier(
     carriers = all_carriers(extra_carriers)
     clean = value.strip()
 
+    # Walmart's exact spelling wins; then a key of the store's mapping spelt exactly as given, before Walmart's
+    # list case-insensitively: a merchant who maps the Commerce code `fedex` to "FEDEXSP" means it for every
+    # `fedex` track (while `--carrier FedEx` is still FedEx).
+    exact_key = None
+    if clean not in carriers:
+        exact_key = next((k for k in mapping if isinstance(k, str) and k.strip() == clean), None)
+
     # (a) Walmart's own list.
-    listed = _listed(clean, carriers)
+    listed = _listed(clean, carriers) if exact_key is None else None
     if listed is not None:
         return ResolvedCarrier(listed, None, _url(tracking_url, tracking_number), "walmart-list")
 
     # (b) The store's mapping.
     for key, raw in mapping.items():
-        if not isinstance(key, str) or key.strip().casefold() != clean.casefold():
+        if not isinstance(key, str):
+            continue
+        if exact_key is not None and key != exact_key:
+            continue
+        if key.strip().casefold() != clean.casefold():
             continue
         target = _mapping_value(key, raw)
         if isinstance(target, str):
@@ -613,7 +624,8 @@ def check_carrier_mapping(
         except RuleViolation as exc:
             results.append(MappingProblem(key, "invalid-entry", "error", exc.message))
             continue
-        listed_key = _listed(key, carriers)
+        # only a key spelt exactly like a Walmart carrier is shadowed (see resolve_carrier)
+        listed_key = key.strip() if key.strip() in carriers else None
         if isinstance(target, str):
             walmart = _listed(target, carriers)
             if walmart is None:
