@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -121,7 +122,8 @@ class Journal:
         if new:
             os.chmod(path, 0o600)
         self._setup()
-        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # host and pid in the owner let another run on the same host take over the lease of a process that died
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def _setup(self) -> None:
         """WAL mode and the schema. Switching a new file to WAL does not wait on the busy timeout: when several
@@ -390,7 +392,7 @@ class Journal:
                 row = db.execute(
                     "SELECT owner, expires_at FROM leases WHERE store=? AND resource=?", (store, resource)
                 ).fetchone()
-                if row is None or row[0] == self.owner or row[1] < now:
+                if row is None or row[0] == self.owner or row[1] < now or _owner_is_dead(row[0]):
                     db.execute(
                         "INSERT INTO leases (store, resource, owner, expires_at) VALUES (?,?,?,?)"
                         " ON CONFLICT(store, resource) DO UPDATE SET owner=excluded.owner,"
@@ -429,3 +431,21 @@ class Journal:
                 " DO UPDATE SET value=excluded.value",
                 (store, key, value),
             )
+
+
+def _owner_is_dead(owner: str) -> bool:
+    """True when the lease's owner was a process on this host that no longer runs (killed, crashed)."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -138,9 +138,7 @@ def plan(
                         f"{sku} is shipped; a shipped item cannot be cancelled (refund it instead)",
                         hint="refund it instead (Walmart refund / Commerce credit memo)",
                     )
-                raise RefusedError(
-                    f"{want} × {sku} asked to cancel, but {open_qty + done_here} can be cancelled"
-                )
+                raise RefusedError(f"{want} × {sku} asked to cancel, but {open_qty + done_here} can be cancelled")
             target[sku] = base.get(sku, 0) + want
     else:
         for line in wm.lines:
@@ -181,9 +179,7 @@ def plan(
                     lineNumber=n,
                     orderLineStatuses=CancelLineStatuses(
                         orderLineStatus=[
-                            CancelLineStatus(
-                                cancellationReason=reason, statusQuantity=StatusQuantity(amount=str(q))
-                            )
+                            CancelLineStatus(cancellationReason=reason, statusQuantity=StatusQuantity(amount=str(q)))
                         ]
                     ),
                 )
@@ -290,7 +286,11 @@ def execute(
     order = find_commerce_order(deps.commerce, deps.store, req.order)
     po = purchase_order_of(order, deps.store)
     if not dry_run and not deps.journal.acquire(
-        deps.store_name, f"po:{po}", ttl=lease_ttl, wait=lock_timeout, sleep=deps.clock.sleep
+        deps.store_name,
+        f"po:{po}",
+        ttl=lease_ttl + settings.timeout + settings.unknown_grace,
+        wait=lock_timeout,
+        sleep=deps.clock.sleep,
     ):
         raise LeaseTimeoutError(
             f"another wmsync run is working on order {order.increment_id} (PO {po})",
@@ -303,9 +303,7 @@ def execute(
         try:
             wm = WalmartOrder.model_validate(deps.walmart.get_order(po))
         except NotFoundError as exc:
-            raise RefusedError(
-                f"Walmart has no purchase order {po}", correlation_id=exc.correlation_id
-            ) from exc
+            raise RefusedError(f"Walmart has no purchase order {po}", correlation_id=exc.correlation_id) from exc
         key = op_key(po, req.items)
         baseline: dict[str, int] | None = None
         earlier = deps.journal.by_key(deps.store_name, key)
@@ -315,9 +313,7 @@ def execute(
         if chosen is not None:
             baseline = {k: int(v) for k, v in chosen.params["baseline"].items()}
         marker = f"[wmsync {key}]"
-        the_plan = plan(
-            order, po, wm, req, baseline=baseline, comment_present=_comment_present(order, marker)
-        )
+        the_plan = plan(order, po, wm, req, baseline=baseline, comment_present=_comment_present(order, marker))
         for w in the_plan.warnings:
             deps.note("warning: " + w)
         for n in the_plan.notes:
@@ -503,13 +499,9 @@ def execute(
                 correlation_ids=deps.walmart.correlation_ids[-10:],
             )
             raise
-        doc.update(
-            result=result, lines=line_report(latest), correlation_ids=list(deps.walmart.correlation_ids)
-        )
+        doc.update(result=result, lines=line_report(latest), correlation_ids=list(deps.walmart.correlation_ids))
         if result == "pending" and settings.wait:
-            err = UnconfirmedError(
-                f"sent, but Walmart did not show the cancellation within {settings.timeout:.0f}s"
-            )
+            err = UnconfirmedError(f"sent, but Walmart did not show the cancellation within {settings.timeout:.0f}s")
             err.payload = doc  # type: ignore[attr-defined]
             raise err
         return doc

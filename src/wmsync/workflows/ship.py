@@ -821,7 +821,11 @@ def execute(
         order = find_commerce_order(deps.commerce, deps.store, req.order)
     po = purchase_order_of(order, deps.store)
     if not dry_run and not deps.journal.acquire(
-        deps.store_name, f"po:{po}", ttl=lease_ttl, wait=lock_timeout, sleep=deps.clock.sleep
+        deps.store_name,
+        f"po:{po}",
+        ttl=lease_ttl + settings.timeout + settings.unknown_grace,
+        wait=lock_timeout,
+        sleep=deps.clock.sleep,
     ):
         raise LeaseTimeoutError(
             f"another wmsync run is working on order {order.increment_id} (PO {po})",

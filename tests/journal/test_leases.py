@@ -1,0 +1,50 @@
+"""Per-order leases: one run at a time per order; a lease left by a killed process does not block re-runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from wmsync.journal import Journal
+
+
+def test_second_owner_waits_then_gives_up(tmp_path: Path) -> None:
+    a, b = Journal(tmp_path / "j.sqlite3"), Journal(tmp_path / "j.sqlite3")
+    assert a.acquire("s", "po:1", ttl=60, wait=0)
+    assert not b.acquire("s", "po:1", ttl=60, wait=0.2, poll=0.05)
+    a.release("s", "po:1")
+    assert b.acquire("s", "po:1", ttl=60, wait=0)
+    a.close()
+    b.close()
+
+
+def test_lease_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    code = (
+        "import os, signal, sys; from pathlib import Path; from wmsync.journal import Journal; "
+        f"j = Journal(Path({str(path)!r})); assert j.acquire('s', 'po:1', ttl=3600, wait=0); "
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=False)
+    j = Journal(path)
+    assert j.acquire("s", "po:1", ttl=60, wait=0)  # the owner is gone: no 10-minute wait
+    j.close()
+
+
+def test_lease_of_a_live_process_is_respected(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    code = (
+        "import sys, time; from pathlib import Path; from wmsync.journal import Journal; "
+        f"j = Journal(Path({str(path)!r})); j.acquire('s', 'po:1', ttl=3600, wait=0); print('held', flush=True); "
+        "sys.stdin.readline()"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "held"
+        j = Journal(path)
+        assert not j.acquire("s", "po:1", ttl=60, wait=0)
+        j.close()
+    finally:
+        proc.communicate("\n", timeout=10)
