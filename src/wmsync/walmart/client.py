@@ -288,7 +288,8 @@ class WalmartClient:
             except ApiError as exc:
                 if is_token_error(exc) and not refreshed:
                     self._invalidate(token)
-                    token = self.token(force=True)
+                    # another process may have fetched a new token meanwhile: take it from the cache if so
+                    token = self.token()
                     continue
                 if is_token_error(exc):
                     raise AuthError(
