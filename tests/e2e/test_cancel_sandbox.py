@@ -163,3 +163,22 @@ def test_walmart_cancelled_commerce_failed_rerun_completes_commerce(cli: Any, sa
     assert sandbox.commerce_order("000000127")["state"] == "canceled"
     comments = [c["comment"] or "" for c in sandbox.comments("000000127")]
     assert sum("SELLER_CANCEL_OUT_OF_STOCK" in c for c in comments) == 1
+
+
+def test_partial_cancel_rerun_without_the_journal_cancels_nothing_more(cli: Any, sandbox: Sandbox,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Any) -> None:
+    sku = sandbox.commerce_order("000000104")["items"][0]["sku"]
+    r = cancel(cli, "000000104", "--reason", "pricing-error", "--item", f"{sku}=1", "--yes")
+    assert r.exit_code == 0, r
+    # the same command from another machine: its own (empty) journal, the same sandbox
+    from wmsync.journal import default_journal_path
+
+    default_journal_path().unlink()
+    sandbox.clear_request_log()
+    r2 = cancel(cli, "000000104", "--reason", "pricing-error", "--item", f"{sku}=1", "--yes")
+    assert r2.exit_code == 0, r2
+    assert r2.json()["result"] == "already_done"
+    assert writes(sandbox) == []
+    cancelled = [s for s in statuses(sandbox, r.json()["purchase_order_id"]) if s["status"] == "Cancelled"]
+    assert sum(int(s["statusQuantity"]["amount"]) for s in cancelled) == 1

@@ -8,6 +8,7 @@ Walmart cancelled quantities seen before the first attempt, so a re-run knows ho
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -225,7 +226,7 @@ def plan(
     ours_done = any(now_cancelled.get(s, 0) > base.get(s, 0) for s in target)
     comment = None
     if not comment_present and (need or commerce_cancel or ours_done):
-        comment = f"Walmart PO {po}: cancelled {what} with reason {reason}. {marker}"
+        comment = f"Walmart PO {po}: cancelled {what} with reason {reason}. {marker}{baseline_tag(base)}"
     return CancelPlan(
         order,
         po,
@@ -241,6 +242,32 @@ def plan(
         notes,
         commerce_todo,
     )
+
+
+BASELINE_RE = re.compile(r"\{cancelled before: ([^}]*)\}")
+
+
+def baseline_tag(base: Mapping[str, int]) -> str:
+    """Walmart's cancelled quantities before this cancel, kept in the Commerce comment: with the order, not only
+    in this machine's journal, so a re-run from anywhere knows how much was its own."""
+    return " {cancelled before: " + ", ".join(f"{sku}={qty}" for sku, qty in sorted(base.items())) + "}"
+
+
+def baseline_from_comments(order: Order, marker: str) -> dict[str, int] | None:
+    for c in order.status_histories:
+        text = c.comment or ""
+        if marker not in text:
+            continue
+        found = BASELINE_RE.search(text)
+        if found is None:
+            continue
+        out: dict[str, int] = {}
+        for part in found.group(1).split(","):
+            sku, _, qty = part.strip().rpartition("=")
+            if sku and qty.isdigit():
+                out[sku] = int(qty)
+        return out
+    return None
 
 
 def _comment_present(order: Order, marker: str) -> bool:
@@ -313,6 +340,8 @@ def execute(
         if chosen is not None:
             baseline = {k: int(v) for k, v in chosen.params["baseline"].items()}
         marker = f"[wmsync {key}]"
+        if baseline is None:  # no journal entry here (another machine, a lost data dir): the order says
+            baseline = baseline_from_comments(order, marker)
         the_plan = plan(order, po, wm, req, baseline=baseline, comment_present=_comment_present(order, marker))
         for w in the_plan.warnings:
             deps.note("warning: " + w)
