@@ -126,6 +126,15 @@ def run(argv: Sequence[str] | None = None) -> int:
             return _report(KeyboardInterrupt(), args)
     except typer.Exit as exc:
         return int(exc.exit_code)
+    except BrokenPipeError:
+        # the reader went away (`wmsync orders list | head`): stop quietly, like other Unix tools
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
     except BaseException as exc:
         if isinstance(exc, SystemExit):
             return int(exc.code) if isinstance(exc.code, int) else 1

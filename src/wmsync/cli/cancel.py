@@ -108,6 +108,11 @@ def cancel(
     if list_reasons_:
         list_reasons(rt)
         return
+    if from_file is not None and (order or reason or item):
+        raise UsageError("--from-file takes the orders and reasons from the file",
+                         hint="give either ORDER with --reason, or --from-file, not both")
+    if from_file is None and (jsonl or skip_invalid):
+        raise UsageError("--jsonl and --skip-invalid go with --from-file")
     if from_file is not None:
         try:
             from wmsync.cli.batch import run_cancel_file
@@ -201,12 +206,12 @@ def render_cancel(console: Console, result: dict[str, Any]) -> None:
         "pending": "Sent — Walmart has not confirmed the cancellation yet",
         "dry_run": "Dry run — nothing sent",
     }.get(result["result"], result["result"])
-    console.print(
-        f"{head}: order {result['order']} (PO {result['purchase_order_id']}), reason {result['reason']}",
-        markup=False,
-    )
-    for note in result.get("warnings", []) + result.get("notes", []):
-        console.print(f"  {note}", markup=False)
+    done = result["result"] == "already_done"
+    reason = "" if done else f", reason {result['reason']}"  # when done, the lines show Walmart's own reasons
+    console.print(f"{head}: order {result['order']} (PO {result['purchase_order_id']}){reason}", markup=False)
+    if result["result"] == "dry_run":  # otherwise warnings and notes went to stderr before sending
+        for note in result.get("warnings", []) + result.get("notes", []):
+            console.print(f"  {note}", markup=False)
     if result["result"] == "dry_run":
         render_requests(console, result.get("requests", []))
     render_lines(console, result.get("lines", []))

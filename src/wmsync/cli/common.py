@@ -127,7 +127,7 @@ class Runtime:
                 name = next(iter(conf.stores))
             elif not conf.stores:
                 raise ConfigError(
-                    f"no store is configured (config file: {self.config_path})",
+                    f"no store is configured (config file: {self.config_path}{self._missing_note()})",
                     hint="add one with `wmsync stores add NAME ...`, or try the built-in sandbox: --store sandbox",
                 )
             else:
@@ -138,11 +138,14 @@ class Runtime:
         if name not in conf.stores:
             known = ", ".join(sorted(conf.stores)) or "none"
             raise ConfigError(
-                f"no store named {name!r} in {self.config_path} (configured: {known})",
+                f"no store named {name!r} in {self.config_path} (configured: {known}){self._missing_note()}",
                 hint="`wmsync stores list` shows them; the built-in sandbox is --store sandbox",
             )
         self._store = Store(name, conf.stores[name], False, len(conf.stores))
         return self._store
+
+    def _missing_note(self) -> str:
+        return "" if self.config_path.exists() else "; that file does not exist"
 
     def secrets(self) -> SecretResolver:
         from wmsync.secrets import SecretResolver

@@ -185,4 +185,12 @@ def serve(
             sys.stdout.flush()
         rt.out.note("Ctrl-C or SIGTERM stops it.")
 
-    server.serve(_db_path(), host=host, port=port, overrides=overrides, on_ready=ready)
+    try:
+        server.serve(_db_path(), host=host, port=port, overrides=overrides, on_ready=ready)
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} on {host} is already in use",
+                             hint="pick another --port, or --port 0 for a free one") from exc
+        raise

@@ -107,6 +107,11 @@ def ship(
     from wmsync.workflows.base import check_order_arg, parse_items
 
     rt = Runtime.create(store, config, json, verbose, trace_file)
+    if from_file is not None and (order or carrier or tracking or item or tracking_url or method):
+        raise UsageError("--from-file takes the orders, carriers and tracking numbers from the file",
+                         hint="give either ORDER with --carrier/--tracking, or --from-file, not both")
+    if from_file is None and (jsonl or skip_invalid):
+        raise UsageError("--jsonl and --skip-invalid go with --from-file")
     if from_file is not None:
         try:
             from wmsync.cli.batch import run_ship_file

@@ -36,7 +36,10 @@ def _describe_bad(value: str) -> str:
 
 def check_order_arg(value: str) -> str:
     """ORDER is a Commerce order number (increment_id) or a Walmart purchase order id: letters, digits,
-    '-' and '_' only, at most 50 characters. Checked before any request is made."""
+    '-' and '_' only, at most 50 characters, optionally after a '#' as the Commerce admin shows order numbers.
+    Checked before any request is made; returns the order number without the '#'."""
+    if value.startswith("#") and len(value) > 1:
+        value = value[1:]
     if not value:
         raise UsageError(
             "ORDER is empty", hint="give the Commerce order number or the Walmart purchase order id"
@@ -90,7 +93,7 @@ class Reader(Protocol):
 
 def find_commerce_order(commerce: CommerceClient, store: StoreConfig, value: str) -> Order:
     """One search: increment_id = value OR <po_field> = value. Unknown or ambiguous → refused (exit 2)."""
-    check_order_arg(value)
+    value = check_order_arg(value)
     found = list(
         commerce.search_orders(
             [[Filter("increment_id", value), Filter(store.po_field, value)]], page_size=5, limit=5, sort=()
@@ -226,5 +229,5 @@ def guard_resend(journal: Any, store: str, op_key: str, step: str, *, now: float
             raise OutcomeUnknownError(
                 f"an earlier attempt at this {step.replace('_', ' ')} ({info['state']}) may still be in flight on "
                 f"the server; not sending it again for another {wait:.0f}s",
-                hint="run the same command again later (resend_quiet setting); `wmsync status ORDER` shows both sides",
+                hint="run the same command again later (resend_quiet setting); `wmsync status` shows both sides",
             )

@@ -343,10 +343,6 @@ def execute(
         if baseline is None:  # no journal entry here (another machine, a lost data dir): the order says
             baseline = baseline_from_comments(order, marker)
         the_plan = plan(order, po, wm, req, baseline=baseline, comment_present=_comment_present(order, marker))
-        for w in the_plan.warnings:
-            deps.note("warning: " + w)
-        for n in the_plan.notes:
-            deps.note(n)
         doc: dict[str, Any] = {
             "order": order.increment_id,
             "purchase_order_id": po,
@@ -404,6 +400,10 @@ def execute(
                 correlation_ids=list(deps.walmart.correlation_ids),
             )
             return doc
+        for w in the_plan.warnings:
+            deps.note("warning: " + w)
+        for n in the_plan.notes:
+            deps.note(n)
         if not deps.confirm(the_plan):
             raise RefusedError("cancelled nothing: not confirmed")
         params: dict[str, Any] = {
@@ -523,7 +523,7 @@ def execute(
             deps.journal.finish(
                 op,
                 FAILED,
-                error=str(exc)[:500],
+                error=(str(exc) or ("interrupted" if isinstance(exc, KeyboardInterrupt) else type(exc).__name__))[:500],
                 error_code=code if isinstance(code, str) else None,
                 correlation_ids=deps.walmart.correlation_ids[-10:],
             )

@@ -244,7 +244,7 @@ def plan_package(
                 if want > left or left == 0:
                     raise RefusedError(
                         f"{want if asked is not None else 'all'} × {sku} asked, but {left} left to ship",
-                        hint="`wmsync status ORDER` shows what was shipped",
+                        hint=f"`wmsync status {order.increment_id}` shows what was shipped",
                     )
                 sku_qty[sku] = want
                 commerce_items[item.item_id] = commerce_items.get(item.item_id, 0) + want
@@ -278,7 +278,7 @@ def plan_package(
                         )
                     raise RefusedError(
                         f"nothing is left to ship on order {order.increment_id}",
-                        hint="`wmsync status ORDER` shows how it was shipped",
+                        hint=f"`wmsync status {order.increment_id}` shows how it was shipped",
                     )
 
     # 2. Walmart lines: what still has to be posted with this tracking number.
@@ -457,7 +457,17 @@ def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) 
                 skip_format_check=req.skip_format_check,
             )
         )
-        checks.append(f"tracking number {req.tracking} fits {carrier.name}'s rules")
+        if req.skip_format_check:
+            checks.append(
+                f"tracking number {req.tracking} passes Walmart's general rules (carrier format check "
+                "skipped: --skip-format-check)"
+            )
+        elif carrier.carrier is not None and carrier.carrier.casefold() in rules.format_checked_carriers():
+            checks.append(f"tracking number {req.tracking} fits {carrier.name}'s format and Walmart's rules")
+        else:
+            checks.append(
+                f"tracking number {req.tracking} passes Walmart's general rules (no format known for {carrier.name})"
+            )
     else:
         if req.items:
             raise UsageError("--item needs --carrier and --tracking")
@@ -742,7 +752,7 @@ class ShipRunner:
             self.journal.finish(
                 op,
                 FAILED,
-                error=str(exc)[:500],
+                error=(str(exc) or ("interrupted" if isinstance(exc, KeyboardInterrupt) else type(exc).__name__))[:500],
                 error_code=code if isinstance(code, str) else None,
                 correlation_ids=self.walmart.correlation_ids[-10:],
             )
@@ -907,7 +917,8 @@ def execute(
         if overall == "pending" and settings.wait:
             err = UnconfirmedError(
                 f"sent, but Walmart did not show the shipment within {settings.timeout:.0f}s",
-                hint="`wmsync status ORDER --wait` keeps watching; re-running ship never sends it twice",
+                hint=f"`wmsync status {order.increment_id} --wait` keeps watching; re-running ship never sends it "
+                "twice",
             )
             err.payload = base  # type: ignore[attr-defined]
             raise err
