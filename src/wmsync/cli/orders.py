@@ -109,6 +109,12 @@ def list_orders(
     mode = "jsonl" if jsonl else "json" if json else "human"
     try:
         stream(rows, mode)
+    except BrokenPipeError:
+        # the reader went away (`wmsync orders list | head`): stop quietly, exit 0, like other Unix tools
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
     except WmsyncError as exc:
         # what was printed stays valid (a closed JSON array); the error goes to stderr with its exit code
         rt.out.error(exc.message, exc.hint)
