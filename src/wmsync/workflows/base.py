@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,9 +42,7 @@ def check_order_arg(value: str) -> str:
     if value.startswith("#") and len(value) > 1:
         value = value[1:]
     if not value:
-        raise UsageError(
-            "ORDER is empty", hint="give the Commerce order number or the Walmart purchase order id"
-        )
+        raise UsageError("ORDER is empty", hint="give the Commerce order number or the Walmart purchase order id")
     if len(value) > 50:
         raise UsageError(f"ORDER is {len(value)} characters long; order numbers and PO ids are at most 50")
     if not ORDER_RE.fullmatch(value):
@@ -130,6 +129,46 @@ def purchase_order_of(order: Order, store: StoreConfig) -> str:
     return po
 
 
+@contextmanager
+def order_lease(
+    journal: Any,
+    store: str,
+    po: str,
+    order_number: str,
+    *,
+    dry_run: bool,
+    wait: float,
+    ttl: float,
+    sleep: Callable[[float], None],
+) -> Iterator[None]:
+    """Hold the per-order lease (``po:<PO>``) while reading, planning and acting, so two runs never work on one
+    order at once. A dry run reads only and takes no lease."""
+    from wmsync.errors import LeaseTimeoutError
+
+    if not dry_run and not journal.acquire(store, f"po:{po}", ttl=ttl, wait=wait, sleep=sleep):
+        raise LeaseTimeoutError(
+            f"another wmsync run is working on order {order_number} (PO {po})",
+            hint="try again when it has finished, or raise --lock-timeout",
+        )
+    try:
+        yield
+    finally:
+        if not dry_run:
+            journal.release(store, f"po:{po}")
+
+
+def read_walmart_order(walmart: WalmartClient, po: str, order_number: str) -> WalmartOrder:
+    """The Walmart purchase order of a Commerce order; a PO Walmart does not know is refused (exit 2)."""
+    try:
+        return WalmartOrder.model_validate(walmart.get_order(po))
+    except NotFoundError as exc:
+        raise RefusedError(
+            f"Walmart has no purchase order {po} (from Commerce order {order_number})",
+            hint="check that the store's Walmart account is the one this order came from",
+            correlation_id=exc.correlation_id,
+        ) from exc
+
+
 def load_pair(
     commerce: CommerceClient,
     walmart: WalmartClient,
@@ -140,14 +179,7 @@ def load_pair(
 ) -> OrderPair:
     order = find_commerce_order(commerce, store, value)
     po = purchase_order_of(order, store)
-    try:
-        wm = WalmartOrder.model_validate(walmart.get_order(po))
-    except NotFoundError as exc:
-        raise RefusedError(
-            f"Walmart has no purchase order {po} (from Commerce order {order.increment_id})",
-            hint="check that the store's Walmart account is the one this order came from",
-            correlation_id=exc.correlation_id,
-        ) from exc
+    wm = read_walmart_order(walmart, po, order.increment_id)
     pair = OrderPair(order, po, wm)
     if with_shipments or (with_shipments is None and any(i.qty_shipped > 0 for i in order.items)):
         pair.shipments = [Shipment.model_validate(s) for s in commerce.list_shipments(order.entity_id)]

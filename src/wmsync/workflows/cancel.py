@@ -30,7 +30,7 @@ from wmsync.walmart.models import (
     line_sort_key,
 )
 from wmsync.walmart.models import cancel_body as walmart_cancel_body
-from wmsync.workflows.base import guard_resend, poll, settle_unknown
+from wmsync.workflows.base import guard_resend, order_lease, poll, read_walmart_order, settle_unknown
 from wmsync.workflows.ship import Settings, line_report
 
 
@@ -301,7 +301,7 @@ def execute(
     lock_timeout: float = 60.0,
     lease_ttl: float = 600.0,
 ) -> dict[str, Any]:
-    from wmsync.errors import LeaseTimeoutError, NotFoundError, UnconfirmedError
+    from wmsync.errors import UnconfirmedError
     from wmsync.workflows.base import find_commerce_order, purchase_order_of
 
     # the reason is checked before anything is read
@@ -312,25 +312,20 @@ def execute(
     read_at = deps.journal.now()
     order = find_commerce_order(deps.commerce, deps.store, req.order)
     po = purchase_order_of(order, deps.store)
-    if not dry_run and not deps.journal.acquire(
+    with order_lease(
+        deps.journal,
         deps.store_name,
-        f"po:{po}",
-        ttl=lease_ttl + settings.timeout + settings.unknown_grace,
+        po,
+        order.increment_id,
+        dry_run=dry_run,
         wait=lock_timeout,
+        ttl=lease_ttl + settings.timeout + settings.unknown_grace,
         sleep=deps.clock.sleep,
     ):
-        raise LeaseTimeoutError(
-            f"another wmsync run is working on order {order.increment_id} (PO {po})",
-            hint="try again when it has finished, or raise --lock-timeout",
-        )
-    try:
         if not dry_run and deps.journal.changed_since(deps.store_name, po, read_at):
             # another run worked on this order after it was read: plan from what it left, not from before
             order = Order.model_validate(deps.commerce.get_order(order.entity_id))
-        try:
-            wm = WalmartOrder.model_validate(deps.walmart.get_order(po))
-        except NotFoundError as exc:
-            raise RefusedError(f"Walmart has no purchase order {po}", correlation_id=exc.correlation_id) from exc
+        wm = read_walmart_order(deps.walmart, po, order.increment_id)
         key = op_key(po, req.items)
         baseline: dict[str, int] | None = None
         earlier = deps.journal.by_key(deps.store_name, key)
@@ -534,6 +529,3 @@ def execute(
             err.payload = doc  # type: ignore[attr-defined]
             raise err
         return doc
-    finally:
-        if not dry_run:
-            deps.journal.release(deps.store_name, f"po:{po}")

@@ -33,7 +33,14 @@ from wmsync.walmart.models import (
     line_sort_key,
 )
 from wmsync.walmart.models import ship_body as walmart_ship_body
-from wmsync.workflows.base import OrderPair, guard_resend, poll, settle_unknown
+from wmsync.workflows.base import (
+    OrderPair,
+    guard_resend,
+    order_lease,
+    poll,
+    read_walmart_order,
+    settle_unknown,
+)
 
 Via = Literal["direct", "channel-manager"]
 MAGENTO_CODES = {"UPS": "ups", "USPS": "usps", "FedEx": "fedex", "DHL": "dhl"}
@@ -822,7 +829,7 @@ def execute(
     ``order`` and ``shipments``: the Commerce order and its shipments when the caller has just read them in
     bulk (``wmsync sync``), so they are not searched again; the Walmart order is always read afresh once the
     order's lease is held."""
-    from wmsync.errors import LeaseTimeoutError, UnconfirmedError
+    from wmsync.errors import UnconfirmedError
     from wmsync.workflows.base import find_commerce_order, purchase_order_of
 
     precheck(deps.store, req)
@@ -830,32 +837,22 @@ def execute(
     if order is None:
         order = find_commerce_order(deps.commerce, deps.store, req.order)
     po = purchase_order_of(order, deps.store)
-    if not dry_run and not deps.journal.acquire(
+    with order_lease(
+        deps.journal,
         deps.store_name,
-        f"po:{po}",
-        ttl=lease_ttl + settings.timeout + settings.unknown_grace,
+        po,
+        order.increment_id,
+        dry_run=dry_run,
         wait=lock_timeout,
+        ttl=lease_ttl + settings.timeout + settings.unknown_grace,
         sleep=deps.clock.sleep,
     ):
-        raise LeaseTimeoutError(
-            f"another wmsync run is working on order {order.increment_id} (PO {po})",
-            hint="try again when it has finished, or raise --lock-timeout",
-        )
-    try:
         if not dry_run and deps.journal.changed_since(deps.store_name, po, read_at):
             # another run worked on this order after it was read: plan from what it left, not from before
             order = Order.model_validate(deps.commerce.get_order(order.entity_id))
             if shipments is not None:
                 shipments = [Shipment.model_validate(s) for s in deps.commerce.list_shipments(order.entity_id)]
-        from wmsync.errors import NotFoundError
-
-        try:
-            wm = WalmartOrder.model_validate(deps.walmart.get_order(po))
-        except NotFoundError as exc:
-            raise RefusedError(
-                f"Walmart has no purchase order {po} (from Commerce order {order.increment_id})",
-                correlation_id=exc.correlation_id,
-            ) from exc
+        wm = read_walmart_order(deps.walmart, po, order.increment_id)
         pair = OrderPair(order, po, wm)
         if shipments is not None:
             pair.shipments = list(shipments)
@@ -923,6 +920,3 @@ def execute(
             err.payload = base  # type: ignore[attr-defined]
             raise err
         return base
-    finally:
-        if not dry_run:
-            deps.journal.release(deps.store_name, f"po:{po}")
