@@ -228,6 +228,49 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+# ---------------------------------------------------------------- test hook: crash at a chosen request
+
+
+class _CrashHook:
+    """A test hook for the reliability suite (``tests/reliability/test_crashes.py``), inert unless the
+    environment sets ``WMSYNC_TEST_CRASH_AT="before|after METHOD PATH_REGEX [N]"``: the process then kills itself
+    with SIGKILL right before sending (``before``) or right after receiving the answer to (``after``) the Nth
+    request (default 1) whose method and path match — a crash at an exact point between two writes, with no
+    chance to clean up, as a power cut or the OOM killer would do it."""
+
+    def __init__(self, spec: str | None) -> None:
+        self.stage: str | None = None
+        self.method = ""
+        self.pattern: Any = None
+        self.nth = 1
+        self.seen = 0
+        self.lock = threading.Lock()
+        if spec:
+            import re
+
+            parts = spec.split()
+            self.stage, self.method, self.pattern = parts[0], parts[1].upper(), re.compile(parts[2])
+            self.nth = int(parts[3]) if len(parts) > 3 else 1
+
+    def __call__(self, stage: str, method: str, path: str) -> None:
+        if self.stage != stage or method.upper() != self.method or not self.pattern.search(path):
+            return
+        with self.lock:
+            self.seen += 1
+            if self.seen != self.nth:
+                return
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _crash_hook() -> _CrashHook:
+    import os
+
+    return _CrashHook(os.environ.get("WMSYNC_TEST_CRASH_AT"))
+
+
 # ---------------------------------------------------------------- the client
 
 
@@ -278,6 +321,7 @@ class Http:
         self.tracers = tracers if tracers is not None else []
         self.correlation_ids: list[str] = []
         self.last_date_header: str | None = None
+        self._crash = _crash_hook()
         self._cid_lock = threading.Lock()
         timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
         self.client = httpx.Client(
@@ -349,6 +393,8 @@ class Http:
             )
             if signer is not None:
                 signer(request)
+            if self._crash.stage is not None:
+                self._crash("before", method, request.url.path)
             started = time.perf_counter()
             status: int | None = None
             failure: TransportFailure | None = None
@@ -366,6 +412,8 @@ class Http:
             except httpx.TransportError as exc:
                 failure = classify(exc)
                 err_text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if self._crash.stage is not None and status is not None:
+                self._crash("after", method, request.url.path)
             duration = (time.perf_counter() - started) * 1000
             data: Any = None
             if status is not None and 200 <= status < 300 and expect_json:
