@@ -416,3 +416,24 @@ def tracks_in(wm: dict[str, Any] | None) -> set[str]:
         return set()
     return {s["trackingInfo"]["trackingNumber"] for line in wm["orderLines"]["orderLine"]
             for s in line["orderLineStatuses"]["orderLineStatus"] if s.get("trackingInfo")}
+
+
+def commerce_ship_directly(sb: Sandbox, order: str, tracking: str) -> dict[str, int]:
+    """A Commerce shipment of everything left on the order, with one UPS track, made as a warehouse system
+    would (straight through the Commerce API, not by wmsync). Returns {sku: qty}."""
+    import httpx
+
+    from wmsync.sandbox import BASE_URL, STORE_CODE
+
+    c = sb.commerce_order(order)
+    assert c is not None
+    top = [i for i in c["items"] if i.get("parent_item_id") is None]
+    items = [{"order_item_id": i["item_id"], "qty": int(i["qty_ordered"] - i["qty_shipped"])} for i in top
+             if i["qty_ordered"] - i["qty_shipped"] > 0]
+    body = {"items": items, "notify": False,
+            "tracks": [{"track_number": tracking, "title": "United Parcel Service", "carrier_code": "ups"}]}
+    request = httpx.Request("POST", f"{BASE_URL}/rest/{STORE_CODE}/V1/order/{c['entity_id']}/ship", json=body,
+                            headers={"Authorization": f"Bearer {CREDENTIALS['COMMERCE_TOKEN']}"})
+    response = sb.handle(request)
+    assert response.status_code == 200, response.read()
+    return {i["sku"]: int(i["qty_ordered"] - i["qty_shipped"]) for i in top if i["qty_ordered"] - i["qty_shipped"] > 0}
