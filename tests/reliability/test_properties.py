@@ -346,13 +346,6 @@ def apply_cancel(world: World, p: cancel_wf.CancelPlan, *, walmart: bool = True,
         world.comments.append(p.comment)
 
 
-def walmart_cancelled(world: World) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for ln in world.lines:
-        out[ln.sku] = out.get(ln.sku, 0) + sum(q for q, _ in ln.cancelled)
-    return out
-
-
 @st.composite
 def cancel_cases(draw: st.DrawFn) -> tuple[World, dict[str, int | None] | None, bool]:
     world = draw(worlds())
@@ -369,7 +362,7 @@ def cancel_cases(draw: st.DrawFn) -> tuple[World, dict[str, int | None] | None, 
 @given(case=cancel_cases(), crash=st.booleans())
 def test_cancel_plan_properties(case: tuple[World, dict[str, int | None] | None, bool], crash: bool) -> None:
     world, items, walmart_only = case
-    baseline = walmart_cancelled(world)  # what the journal records before the first attempt
+    baseline = cancel_wf.cancelled_by_sku(world.walmart())  # what the journal records before the first attempt
     open_by_sku = {i.sku: sum(ln.open for ln in world.lines if ln.sku == i.sku) for i in world.items}
     refusal: Exception | None = None
     try:
