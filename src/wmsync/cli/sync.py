@@ -19,12 +19,16 @@ Reads the Commerce orders with a Walmart PO changed since --since (default: sinc
 successful sync of this store, kept in the journal, so missed runs are covered; first run: the last 7 days),
 the Walmart orders changed in that time, and the orders an earlier run left outstanding. Then, per order:
 
-  * Commerce shipments Walmart does not have yet are sent (exactly `wmsync ship ORDER`); not in
-    channel-manager mode, where Channel Manager sends them.
-  * A Commerce order cancelled while its Walmart lines are open is cancelled on Walmart only when the store
-    sets default_cancel_reason (Commerce keeps no reason); otherwise it is reported.
-  * Anything else that differs (shipped or cancelled on Walmart only, a shipment with several tracking
-    numbers, a tracking number failing its check, ...) is reported with its repair; sync does not fix it.
+\b
+- Commerce shipments Walmart does not have yet are sent (exactly
+  `wmsync ship ORDER`); not in channel-manager mode, where Channel
+  Manager sends them.
+- A Commerce order cancelled while its Walmart lines are open is
+  cancelled on Walmart only when the store sets default_cancel_reason
+  (Commerce keeps no reason); otherwise it is reported.
+- Anything else that differs (shipped or cancelled on Walmart only, a
+  shipment with several tracking numbers, a tracking number failing its
+  check, ...) is reported with its repair; sync does not fix it.
 
 Safe to run twice or concurrently: what the journal records as done is not read again, and another run's
 orders are waited for (--lock-timeout), then left for the next run.
