@@ -125,4 +125,5 @@ def test_sigkill_then_rerun_finishes_the_work(tmp_path: Path, point: str) -> Non
     finally:
         served.stop()
     with served.sandbox() as sb:
-        check_invariants(sb, work, before)
+        counts = check_invariants(sb, work, before)
+    print(f"\n{point}: {counts}; " + "; ".join(log))

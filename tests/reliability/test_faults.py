@@ -34,7 +34,7 @@ from wmsync.sandbox import Sandbox
 
 OPS = int(os.environ.get("WMSYNC_RELIABILITY_OPS", "300"))
 SEED = int(os.environ.get("WMSYNC_RELIABILITY_SEED", "20261127"))
-MAX_RUNS = 8
+MAX_RUNS = 12
 DONE = ("confirmed", "already_done")
 
 
