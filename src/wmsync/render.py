@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -18,6 +18,21 @@ from wmsync.secrets import redact
 
 def to_json(data: Any) -> str:
     return redact(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+class _Redacting:
+    """A text stream that masks every registered secret in what is written through it, so that whatever a
+    renderer prints — a service's error text included — never shows one."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding ...
+        return getattr(self._stream, name)
 
 
 class Output:
@@ -32,7 +47,7 @@ class Output:
         if self._err is None:
             from rich.console import Console
 
-            self._err = Console(file=sys.stderr, highlight=False, soft_wrap=True,
+            self._err = Console(file=cast("IO[str]", _Redacting(sys.stderr)), highlight=False, soft_wrap=True,
                                 no_color="NO_COLOR" in os.environ)
         return self._err
 
@@ -41,7 +56,7 @@ class Output:
         if self._out is None:
             from rich.console import Console
 
-            self._out = Console(file=sys.stdout, highlight=False, soft_wrap=True,
+            self._out = Console(file=cast("IO[str]", _Redacting(sys.stdout)), highlight=False, soft_wrap=True,
                                 no_color="NO_COLOR" in os.environ)
         return self._out
 
