@@ -24,8 +24,7 @@ COMMANDS: dict[str, list[str]] = {
     "orders-list": ["orders", "list"],
     "ship": ["ship", "000000101", "--carrier", "UPS", "--tracking", UPS],
     "ship-dry-run": ["ship", "000000103", "--carrier", "FedEx", "--tracking", "123456789012", "--dry-run"],
-    # the seed's UPS number on 000000117 fails its check digit
-    "ship-recorded-tracks": ["ship", "000000117", "--skip-format-check"],
+    "ship-recorded-tracks": ["ship", "000000117"],  # the track a warehouse system recorded in Commerce
     "cancel": ["cancel", "000000124", "--reason", "out-of-stock", "--yes"],
     "cancel-partial": ["cancel", "000000104", "--reason", "pricing-error", "--item", "WM-BOTTLE-005=1", "--yes"],
     "status": ["status", "000000110"],
