@@ -123,9 +123,6 @@ def test_batches_under_twenty_percent_faults(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- one order in two packages, the first failing
 
 
-@pytest.mark.xfail(strict=True, reason="batch: a package naming no SKU ('everything still unshipped') runs after "
-                   "an earlier package of the same order failed, takes that package's items under its own tracking "
-                   "number, and the re-run can never finish the first package (reported in the reliability notes)")
 def test_a_failed_package_keeps_its_items_from_the_next_package_of_the_order(
         cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Order 000000118: 2 × WM-SOCK-006 (lines 1, 2) and 1 × WM-BAG-008 (line 3). The file ships one sock under

@@ -823,13 +823,23 @@ def run_jobs(
                     group = next(it, None)
                 if group is None:
                     return
+                unfinished = False
                 for job in group:
                     if stop.is_set():
                         return
-                    try:
-                        outcome = work(job)
-                    except BaseException as exc:  # a bug must not lose the rows' results
-                        outcome = outcome_of_error(exc)
+                    if unfinished:
+                        # A later package of the same order must not run after an earlier one failed: one that
+                        # names no SKU ("everything still unshipped") would take the failed package's items under
+                        # its own tracking number, and a re-run could never finish the first one.
+                        outcome = Outcome(SKIPPED, int(ExitCode.UNAVAILABLE),
+                                          "not run: an earlier package of this order did not finish",
+                                          "run the file again: what is done is skipped, the rest is finished")
+                    else:
+                        try:
+                            outcome = work(job)
+                        except BaseException as exc:  # a bug must not lose the rows' results
+                            outcome = outcome_of_error(exc)
+                        unfinished = outcome.result in (FAILED, SKIPPED)
                     with report:
                         on_outcome(job, outcome)
         finally:
