@@ -848,6 +848,14 @@ class _Comparison:
             self.notes.append(
                 f"Walmart {_lines_text(created)} not acknowledged yet (Created); `wmsync ship` acknowledges first"
             )
+        intent = [ln for ln in self.wm.lines if ln.has_intent_to_cancel and ln.open_qty > 0]
+        if intent:
+            skus = " ".join(f"--item {_quote(ln.sku)}" for ln in intent)
+            self.notes.append(
+                f"the customer asked to cancel Walmart {_lines_text([ln.lineNumber for ln in intent])}: cancel with "
+                f"`wmsync cancel {_quote(self.order.increment_id)} --reason customer-request {skus}` "
+                "(shipping it needs --override-intent-to-cancel)"
+            )
         refunded = sum(ln.qty_in("Refund") for ln in self.wm.lines)
         if refunded:
             self.notes.append(f"Walmart shows {refunded} unit(s) refunded")
