@@ -44,12 +44,26 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[
+    version: Annotated[  # noqa: ARG001 - handled by its eager callback
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = False,
+    store: Annotated[
+        str | None, typer.Option("--store", "-s", help="Store for the command (also accepted after it).")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", help="Config file for the command (also accepted after it).")
+    ] = None,
 ) -> None:
     """Ship and cancel Walmart Marketplace orders from Adobe Commerce / Magento 2.4."""
+    # `wmsync -s us status 123` works like `wmsync status 123 -s us`: the command's own options read these
+    # variables when they are not given themselves
+    import os
+
+    if store is not None:
+        os.environ["WMSYNC_STORE"] = store
+    if config is not None:
+        os.environ["WMSYNC_CONFIG"] = config
 
 
 def _register() -> None:
