@@ -362,11 +362,16 @@ def check(
                           style="green" if ok else "red")
             for side in ("commerce", "walmart"):
                 info = r[side]
-                parts = [f"reachable={info.get('reachable')}", f"auth={info.get('authenticated')}"]
+                def word(value: object) -> str:
+                    if value is None:
+                        return "not tried"
+                    return "yes" if value is True else "no" if value is False else str(value)
+
+                parts = [f"reachable: {word(info.get('reachable'))}", f"auth: {word(info.get('authenticated'))}"]
                 if side == "walmart":
-                    parts.append(f"orders scope={info.get('orders_scope')}")
+                    parts.append(f"orders scope: {info.get('orders_scope') or 'unknown'}")
                 if info.get("clock_skew_seconds") is not None:
-                    parts.append(f"clock skew={info['clock_skew_seconds']}s")
+                    parts.append(f"clock skew: {info['clock_skew_seconds']}s")
                 console.print(f"  {side}: {info.get('url')}  " + " ".join(parts), markup=False)
                 if info.get("error"):
                     # service messages can echo what was sent (a proxy's error page): mask secrets and tokens
