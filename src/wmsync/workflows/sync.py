@@ -470,12 +470,24 @@ def run_sync(
     lock = threading.Lock()
 
     def work(item: Item) -> Outcome:
-        res = check_order(deps, opts, item)
+        try:
+            res = check_order(deps, opts, item)
+        except BaseException as exc:
+            # an order that could not be checked stays outstanding: the window moves on, the order is not lost
+            failed = outcome_of_error(exc)
+            res = OrderResult(item.order.increment_id, item.po, verdict="failed",
+                              exit_code=int(ExitCode.BATCH_FAILURES),
+                              actions=[_action("check", failed)])
+            if isinstance(exc, KeyboardInterrupt):
+                with lock:
+                    keep.append(item.po)
+                raise
         with lock:
             report.checked += 1
             if res.verdict != "in_sync" or res.actions:
                 report.results.append(res)
-            if res.verdict in ("failed", "diverged", "pending"):
+            pending_action = any(a.get("result") == PENDING for a in res.actions)
+            if res.verdict in ("failed", "diverged", "pending") or pending_action:
                 keep.append(res.purchase_order_id)
             on_result(res)
         return Outcome(res.verdict, res.exit_code)
