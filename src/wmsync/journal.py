@@ -123,7 +123,7 @@ class Journal:
             os.chmod(path, 0o600)
         self._setup()
         # host and pid in the owner let another run on the same host take over the lease of a process that died
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{_process_tag(os.getpid())}:{uuid.uuid4().hex[:8]}"
 
     def _setup(self) -> None:
         """WAL mode and the schema. Switching a new file to WAL does not wait on the busy timeout: when several
@@ -433,19 +433,38 @@ class Journal:
             )
 
 
+def _process_tag(pid: int) -> str:
+    """Where a pid is meaningful, and which process it is: the PID namespace and the process's start time (so
+    a pid reused by another process, or the same pid in another container, is never taken for the owner).
+    Empty where /proc cannot tell (not Linux): such leases are only freed when they expire."""
+    try:
+        ns = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        start_time = fields[19].decode()  # field 22 of stat: start time in clock ticks after boot
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            boot = fh.read().strip()[:8]
+    except (OSError, IndexError, ValueError):
+        return ""
+    return f"{ns}.{boot}.{start_time}"
+
+
 def _owner_is_dead(owner: str) -> bool:
-    """True when the lease's owner was a process on this host that no longer runs (killed, crashed)."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
+    """True only when the lease's owner was certainly a process of this host, this boot and this PID namespace
+    that no longer runs (killed, crashed). Anything uncertain waits for the lease to expire."""
+    parts = owner.split(":")
+    if len(parts) != 4:
+        return False
+    host, pid_text, tag, _ = parts
+    if host != socket.gethostname() or not pid_text.isdigit() or not tag:
         return False
     pid = int(pid_text)
     if pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    mine = _process_tag(os.getpid())
+    if not mine or tag.split(".")[:2] != mine.split(".")[:2]:
+        return False  # another PID namespace or another boot: the pid means nothing here
+    current = _process_tag(pid)
+    if not current:
+        return True  # no such process in this namespace
+    return current != tag  # the pid now belongs to another process

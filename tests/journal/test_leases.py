@@ -48,3 +48,30 @@ def test_lease_of_a_live_process_is_respected(tmp_path: Path) -> None:
         j.close()
     finally:
         proc.communicate("\n", timeout=10)
+
+
+def test_owner_identity_rules() -> None:
+    import os
+    import socket
+
+    from wmsync.journal import _owner_is_dead, _process_tag
+
+    mine = _process_tag(os.getpid())
+    if not mine:
+        return  # not Linux: leases are only freed when they expire
+    host = socket.gethostname()
+    ns, boot, _start = mine.split(".")
+    parent = os.getppid()
+    parent_tag = _process_tag(parent)
+    # a live process with its own start time: alive
+    assert not _owner_is_dead(f"{host}:{parent}:{parent_tag}:x")
+    # the same pid, but a different start time: the pid was reused, the owner is gone
+    assert _owner_is_dead(f"{host}:{parent}:{ns}.{boot}.1:x")
+    # another PID namespace (a container with the same hostname) or another boot: never judged here
+    assert not _owner_is_dead(f"{host}:999999:4026999999.{boot}.1:x")
+    assert not _owner_is_dead(f"{host}:999999:{ns}.ffffffff.1:x")
+    # another host, or an owner without identity: never judged here
+    assert not _owner_is_dead(f"other-host:999999:{mine}:x")
+    assert not _owner_is_dead(f"{host}:999999::x")
+    # a pid that does not exist in this namespace on this boot: gone
+    assert _owner_is_dead(f"{host}:4194000:{ns}.{boot}.1:x")
