@@ -109,3 +109,33 @@ def test_late_applied_partial_cancel_is_not_sent_twice(cli: Any, sandbox: Sandbo
     assert r.exit_code == 0, r
     cancelled = [s for c in sandbox.cancellations(r.json()["purchase_order_id"]) for s in [c]]
     assert sum(int(c.get("quantity", c.get("qty", 0))) for c in cancelled) == 1, cancelled
+
+
+class LaggingWalmart(httpx.BaseTransport):
+    """Walmart accepts the shipping update (200) but does not show it yet (a lagging read side)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.posts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/shipping"):
+            self.posts += 1
+            order = httpx.Request("GET", str(request.url).rsplit("/", 1)[0], headers=request.headers)
+            return self.inner.handle_request(order)
+        return self.inner.handle_request(request)
+
+
+def test_a_sent_but_unconfirmed_shipment_is_not_posted_again_while_waiting(
+        cli: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wmsync.cli import common
+
+    lag = LaggingWalmart(sandbox.transport())
+    monkeypatch.setattr(common.Runtime, "_transport", lambda _self: lag)
+    args = ["ship", "000000101", "--store", "sandbox", "--json", "--carrier", "UPS", "--tracking", UPS]
+    r = cli(*args, "--no-wait")
+    assert r.exit_code == 0, r
+    assert r.json()["result"] == "pending"
+    r2 = cli(*args, "--timeout", "0.3")  # within the first run's confirmation window
+    assert r2.exit_code == 6, r2
+    assert lag.posts == 1

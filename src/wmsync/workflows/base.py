@@ -263,3 +263,13 @@ def guard_resend(journal: Any, store: str, op_key: str, step: str, *, now: float
                 f"the server; not sending it again for another {wait:.0f}s",
                 hint="run the same command again later (resend_quiet setting); `wmsync status` shows both sides",
             )
+
+
+def awaiting_confirmation(journal: Any, store: str, op_key: str, step: str, *, now: float) -> bool:
+    """True when an earlier run sent ``step`` and its confirmation window is still open (``--no-wait``, or a
+    timeout with exit 6): the write must not be sent again before Walmart had its time to show it."""
+    for op in journal.by_key(store, op_key):
+        info = op.steps.get(step)
+        if op.state == "pending" and info and info["state"] == "done" and (op.confirm_deadline or 0) > now:
+            return True
+    return False

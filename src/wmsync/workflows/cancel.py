@@ -30,7 +30,14 @@ from wmsync.walmart.models import (
     line_sort_key,
 )
 from wmsync.walmart.models import cancel_body as walmart_cancel_body
-from wmsync.workflows.base import guard_resend, order_lease, poll, read_walmart_order, settle_unknown
+from wmsync.workflows.base import (
+    awaiting_confirmation,
+    guard_resend,
+    order_lease,
+    poll,
+    read_walmart_order,
+    settle_unknown,
+)
 from wmsync.workflows.ship import Settings, line_report
 
 
@@ -417,7 +424,11 @@ def execute(
         latest = wm
         try:
             quiet, grace, now = settings.resend_quiet, settings.unknown_grace, deps.clock.time()
-            if the_plan.walmart_body is not None:
+            if the_plan.walmart_body is not None and awaiting_confirmation(
+                deps.journal, deps.store_name, key, "walmart_cancel", now=now
+            ):
+                deps.progress("sent by an earlier run: waiting for Walmart to show it, not sending it again")
+            elif the_plan.walmart_body is not None:
                 deps.progress("cancelling on Walmart")
                 guard_resend(deps.journal, deps.store_name, key, "walmart_cancel", now=now, quiet=quiet)
                 deps.journal.step(op, "walmart_cancel", "started", {"body": the_plan.walmart_body})

@@ -35,6 +35,7 @@ from wmsync.walmart.models import (
 from wmsync.walmart.models import ship_body as walmart_ship_body
 from wmsync.workflows.base import (
     OrderPair,
+    awaiting_confirmation,
     guard_resend,
     order_lease,
     poll,
@@ -663,7 +664,13 @@ class ShipRunner:
                     )
                     sid = found.entity_id or 0
                 self.journal.step(op, "commerce_ship", "done", {"shipment_id": sid})
-            if pkg.walmart_body is not None and plan_.via == "direct":
+            if (
+                pkg.walmart_body is not None
+                and plan_.via == "direct"
+                and awaiting_confirmation(self.journal, self.store_name, key, "walmart_ship", now=self.clock.time())
+            ):
+                self.progress("sent by an earlier run: waiting for Walmart to show it, not sending it again")
+            elif pkg.walmart_body is not None and plan_.via == "direct":
                 self.progress("posting the shipment to Walmart")
                 guard_resend(
                     self.journal,
