@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, unquote
 
 from wmsync.clock import Clock
 from wmsync.commerce.client import CommerceClient
@@ -257,7 +258,8 @@ BASELINE_RE = re.compile(r"\{cancelled before: ([^}]*)\}")
 def baseline_tag(base: Mapping[str, int]) -> str:
     """Walmart's cancelled quantities before this cancel, kept in the Commerce comment: with the order, not only
     in this machine's journal, so a re-run from anywhere knows how much was its own."""
-    return " {cancelled before: " + ", ".join(f"{sku}={qty}" for sku, qty in sorted(base.items())) + "}"
+    # SKUs are percent-encoded so that ',', '=' or '}' in a SKU cannot change what is read back
+    return " {cancelled before: " + ", ".join(f"{quote(sku, safe='')}={qty}" for sku, qty in sorted(base.items())) + "}"
 
 
 def baseline_from_comments(order: Order, marker: str) -> dict[str, int] | None:
@@ -269,10 +271,11 @@ def baseline_from_comments(order: Order, marker: str) -> dict[str, int] | None:
         if found is None:
             continue
         out: dict[str, int] = {}
-        for part in found.group(1).split(","):
-            sku, _, qty = part.strip().rpartition("=")
-            if sku and qty.isdigit():
-                out[sku] = int(qty)
+        for part in filter(None, (p.strip() for p in found.group(1).split(","))):
+            sku, _, qty = part.rpartition("=")
+            if not sku or not qty.isdigit():
+                return None  # not what wmsync wrote: trust nothing of it
+            out[unquote(sku)] = int(qty)
         return out
     return None
 
