@@ -335,10 +335,9 @@ def _sku(values: Mapping[str, str | None]) -> str | None:
 def _order(values: Mapping[str, str | None]) -> str:
     order = _required(values, "order")
     try:
-        check_order_arg(order)
+        return check_order_arg(order)  # '#000000123' and '000000123' are one order (one package, one group)
     except UsageError as exc:
         raise _Bad(exc.message.replace("ORDER", "order", 1), exc.hint) from exc
-    return order
 
 
 def parse_ship_date(text: str, now: datetime) -> datetime:
