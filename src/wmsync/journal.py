@@ -215,8 +215,7 @@ class Journal:
                 ),
             )
             db.execute(
-                "UPDATE operations SET state=CASE WHEN state=? THEN ? ELSE state END, updated_at=?"
-                " WHERE id=?",
+                "UPDATE operations SET state=CASE WHEN state=? THEN ? ELSE state END, updated_at=? WHERE id=?",
                 (PLANNED, IN_PROGRESS, self._time(), op_id),
             )
 
@@ -404,11 +403,36 @@ class Journal:
                 return False
             sleep(poll)
 
+    def renew(self, store: str, resource: str, *, ttl: float) -> None:
+        """Extend our lease; raise if it has expired and another run holds it now (never act without it)."""
+        from wmsync.errors import LeaseTimeoutError
+
+        now = self._time()
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE leases SET expires_at=? WHERE store=? AND resource=? AND owner=?",
+                (now + ttl, store, resource, self.owner),
+            )
+            if cur.rowcount == 1:
+                return
+            row = db.execute(
+                "SELECT owner, expires_at FROM leases WHERE store=? AND resource=?", (store, resource)
+            ).fetchone()
+            if row is None or row[1] < now:
+                db.execute(
+                    "INSERT INTO leases (store, resource, owner, expires_at) VALUES (?,?,?,?)"
+                    " ON CONFLICT(store, resource) DO UPDATE SET owner=excluded.owner, expires_at=excluded.expires_at",
+                    (store, resource, self.owner, now + ttl),
+                )
+                return
+        raise LeaseTimeoutError(
+            f"this run's hold on {resource} expired and another run took it over; stopping here",
+            hint="a re-run finishes the work; raise the lease setting for very long runs",
+        )
+
     def release(self, store: str, resource: str) -> None:
         with self._tx() as db:
-            db.execute(
-                "DELETE FROM leases WHERE store=? AND resource=? AND owner=?", (store, resource, self.owner)
-            )
+            db.execute("DELETE FROM leases WHERE store=? AND resource=? AND owner=?", (store, resource, self.owner))
 
     def release_all(self) -> None:
         try:

@@ -75,3 +75,20 @@ def test_owner_identity_rules() -> None:
     assert not _owner_is_dead(f"{host}:999999::x")
     # a pid that does not exist in this namespace on this boot: gone
     assert _owner_is_dead(f"{host}:4194000:{ns}.{boot}.1:x")
+
+
+def test_renew_extends_and_refuses_when_taken_over(tmp_path: Path) -> None:
+    import pytest
+
+    from wmsync.errors import LeaseTimeoutError
+
+    a, b = Journal(tmp_path / "j.sqlite3"), Journal(tmp_path / "j.sqlite3")
+    assert a.acquire("s", "po:1", ttl=0.05, wait=0)
+    a.renew("s", "po:1", ttl=60)  # extended: b cannot take it
+    assert not b.acquire("s", "po:1", ttl=60, wait=0)
+    a.renew("s", "po:1", ttl=-1)  # let it lapse
+    assert b.acquire("s", "po:1", ttl=60, wait=0)
+    with pytest.raises(LeaseTimeoutError):
+        a.renew("s", "po:1", ttl=60)  # never act on an order another run now holds
+    a.close()
+    b.close()

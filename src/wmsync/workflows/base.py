@@ -157,6 +157,20 @@ def order_lease(
             journal.release(store, f"po:{po}")
 
 
+def renewing(
+    progress: Callable[[str], None], journal: Any, store: str, po: str, *, ttl: float, dry_run: bool
+) -> Callable[[str], None]:
+    """A progress callback that also renews the order's lease: called before every write and every wait."""
+    if dry_run:
+        return progress
+
+    def report(message: str) -> None:
+        journal.renew(store, f"po:{po}", ttl=ttl)
+        progress(message)
+
+    return report
+
+
 def read_walmart_order(walmart: WalmartClient, po: str, order_number: str) -> WalmartOrder:
     """The Walmart purchase order of a Commerce order; a PO Walmart does not know is refused (exit 2)."""
     try:

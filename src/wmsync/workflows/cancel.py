@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -37,6 +37,7 @@ from wmsync.workflows.base import (
     order_lease,
     poll,
     read_walmart_order,
+    renewing,
     settle_unknown,
 )
 from wmsync.workflows.ship import Settings, line_report
@@ -335,6 +336,17 @@ def execute(
         if not dry_run and deps.journal.changed_since(deps.store_name, po, read_at):
             # another run worked on this order after it was read: plan from what it left, not from before
             order = Order.model_validate(deps.commerce.get_order(order.entity_id))
+        deps = replace(
+            deps,
+            progress=renewing(
+                deps.progress,
+                deps.journal,
+                deps.store_name,
+                po,
+                dry_run=dry_run,
+                ttl=lease_ttl + settings.timeout + 3 * settings.unknown_grace,
+            ),
+        )
         wm = read_walmart_order(deps.walmart, po, order.increment_id)
         key = op_key(po, req.items)
         baseline: dict[str, int] | None = None
@@ -478,6 +490,7 @@ def execute(
                     ) from exc
                 deps.journal.step(op, "commerce_cancel", "done")
             if the_plan.comment:
+                deps.progress("recording the reason on the Commerce order")
                 guard_resend(deps.journal, deps.store_name, key, "commerce_comment", now=now, quiet=quiet)
                 deps.journal.step(op, "commerce_comment", "started")
                 # the status is sent along: on some Magento 2.4 releases a comment without one blanks the order's
@@ -513,6 +526,7 @@ def execute(
                         timeout=settings.timeout,
                         initial=settings.poll_initial,
                         maximum=settings.poll_max,
+                        on_wait=lambda _el, _d: deps.progress("waiting for Walmart to show the cancellation"),
                     )
                     latest = box[0] if box else latest
                     result = "confirmed" if ok else "pending"

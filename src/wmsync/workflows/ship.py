@@ -40,6 +40,7 @@ from wmsync.workflows.base import (
     order_lease,
     poll,
     read_walmart_order,
+    renewing,
     settle_unknown,
 )
 
@@ -893,7 +894,14 @@ def execute(
             journal=deps.journal,
             clock=deps.clock,
             settings=settings,
-            progress=deps.progress,
+            progress=renewing(
+                deps.progress,
+                deps.journal,
+                deps.store_name,
+                po,
+                dry_run=dry_run,
+                ttl=lease_ttl + settings.timeout + settings.unknown_grace,
+            ),
         )
         results: list[dict[str, Any]] = []
         latest = wm
