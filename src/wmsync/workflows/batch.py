@@ -211,14 +211,15 @@ def _csv(
             fields = next(csv.reader([text], delimiter=delimiter, strict=True))
         except csv.Error as exc:
             errors.append(
-                RowError(number, f"not valid CSV ({exc}); a value cannot span lines", hint="quote values with \"")
+                RowError(number, f"not valid CSV ({exc}); a value cannot span lines", hint='quote values with "')
             )
             continue
         if len(fields) != width:
             errors.append(RowError(number, f"{len(fields)} values, but the header has {width} columns"))
             continue
-        yield Record(number, {col: (value if value.strip() else None) for col, value in zip(columns, fields,
-                                                                                         strict=True)})
+        yield Record(
+            number, {col: (value if value.strip() else None) for col, value in zip(columns, fields, strict=True)}
+        )
 
 
 def _jsonl(
@@ -262,7 +263,7 @@ def _jsonl(
     if text.lstrip().startswith("["):
         raise FileFormatError(
             f"line {number}: a JSON array; expected JSON Lines (one object per line)",
-            hint="write one object per line, e.g. {\"order\": \"000000123\", ...}",
+            hint='write one object per line, e.g. {"order": "000000123", ...}',
         )
     rec = one(number, text)
     if rec is not None:
@@ -297,8 +298,10 @@ def _text(values: Mapping[str, str | None], col: str) -> str | None:
         raise _Bad(f"{col} is {len(value)} characters long (at most {MAX_FIELD})")
     if not value.isprintable():
         bad = next(c for c in value if not c.isprintable())
-        raise _Bad(f"{col} contains an invisible or control character (U+{ord(bad):04X})",
-                   hint="retype the value; copies from spreadsheets and PDFs can carry hidden characters")
+        raise _Bad(
+            f"{col} contains an invisible or control character (U+{ord(bad):04X})",
+            hint="retype the value; copies from spreadsheets and PDFs can carry hidden characters",
+        )
     return value
 
 
@@ -347,8 +350,10 @@ def parse_ship_date(text: str, now: datetime) -> datetime:
     try:
         when = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise _Bad(f"ship_date {text[:40]!r} is not an ISO 8601 date or date-time",
-                   hint="e.g. 2026-11-27 or 2026-11-27T14:30:00Z") from exc
+        raise _Bad(
+            f"ship_date {text[:40]!r} is not an ISO 8601 date or date-time",
+            hint="e.g. 2026-11-27 or 2026-11-27T14:30:00Z",
+        ) from exc
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     if when > now + timedelta(days=1):
@@ -407,17 +412,29 @@ class _Group:
     payload: Any = None
 
 
-def _add_row(groups: dict[str, _Group], key: str, order: str, attrs: tuple[Any, ...], sku: str | None,
-             qty: int | None, line: int, what: str, errors: dict[int, RowError],
-             payload: Any = None) -> None:
+def _add_row(
+    groups: dict[str, _Group],
+    key: str,
+    order: str,
+    attrs: tuple[Any, ...],
+    sku: str | None,
+    qty: int | None,
+    line: int,
+    what: str,
+    errors: dict[int, RowError],
+    payload: Any = None,
+) -> None:
     """Add a row to its group (package / cancellation), recording duplicates and conflicts."""
     group = groups.get(key)
     if group is None:
         group = groups[key] = _Group(line, order, attrs, payload=payload)
     group.lines.append(line)
     if group.attrs != attrs:
-        errors[line] = RowError(line, f"conflicts with line {group.first_line}: the same {what} with a different "
-                                f"{_differs(group.attrs, attrs)}", order)
+        errors[line] = RowError(
+            line,
+            f"conflicts with line {group.first_line}: the same {what} with a different {_differs(group.attrs, attrs)}",
+            order,
+        )
         group.poison = group.poison or line
         return
     if sku is None:
@@ -425,15 +442,20 @@ def _add_row(groups: dict[str, _Group], key: str, order: str, attrs: tuple[Any, 
             errors[line] = RowError(line, f"duplicate of line {group.whole}", order)
             return
         if group.skus:
-            errors[line] = RowError(line, f"conflicts with line {min(v[1] for v in group.skus.values())}: one row "
-                                    f"takes the whole order, another only some SKUs, for the same {what}", order)
+            errors[line] = RowError(
+                line,
+                f"conflicts with line {min(v[1] for v in group.skus.values())}: one row "
+                f"takes the whole order, another only some SKUs, for the same {what}",
+                order,
+            )
             group.poison = group.poison or line
             return
         group.whole = line
         return
     if group.whole is not None:
-        errors[line] = RowError(line, f"conflicts with line {group.whole}, which takes the whole order for the "
-                                f"same {what}", order)
+        errors[line] = RowError(
+            line, f"conflicts with line {group.whole}, which takes the whole order for the same {what}", order
+        )
         group.poison = group.poison or line
         return
     if group.skus is None:
@@ -441,11 +463,16 @@ def _add_row(groups: dict[str, _Group], key: str, order: str, attrs: tuple[Any, 
     prev = group.skus.get(sku)
     if prev is not None:
         if prev[0] == qty:
-            errors[line] = RowError(line, f"duplicate of line {prev[1]}", order,
-                                    hint="write one row per SKU; for more units, raise its qty")
+            errors[line] = RowError(
+                line, f"duplicate of line {prev[1]}", order, hint="write one row per SKU; for more units, raise its qty"
+            )
         else:
-            errors[line] = RowError(line, f"sku {sku} is on line {prev[1]} too, with another qty", order,
-                                    hint="write one row per SKU with its total qty")
+            errors[line] = RowError(
+                line,
+                f"sku {sku} is on line {prev[1]} too, with another qty",
+                order,
+                hint="write one row per SKU with its total qty",
+            )
             group.poison = group.poison or line
         return
     group.skus[sku] = (qty, line)
@@ -459,8 +486,9 @@ def _differs(a: tuple[Any, ...], b: tuple[Any, ...]) -> str:
     return " and ".join(names) or "value"
 
 
-def _finish(groups: dict[str, _Group], errors: dict[int, RowError], what: str,
-            build: Callable[[_Group], Any], rows: int) -> Validated:
+def _finish(
+    groups: dict[str, _Group], errors: dict[int, RowError], what: str, build: Callable[[_Group], Any], rows: int
+) -> Validated:
     jobs = []
     while groups:  # emptied as it goes (last first): the groups and the jobs are not both held in full
         _key, group = groups.popitem()
@@ -468,7 +496,9 @@ def _finish(groups: dict[str, _Group], errors: dict[int, RowError], what: str,
             for line in group.lines:
                 if line not in errors:
                     errors[line] = RowError(
-                        line, f"not run: line {group.poison} of the same {what} is invalid", group.order,
+                        line,
+                        f"not run: line {group.poison} of the same {what} is invalid",
+                        group.order,
                         hint=f"fix line {group.poison}; a {what} runs only when all its rows are valid",
                     )
             continue
@@ -478,8 +508,7 @@ def _finish(groups: dict[str, _Group], errors: dict[int, RowError], what: str,
     return Validated(jobs, sorted(errors.values(), key=lambda e: e.line), rows)
 
 
-def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetime,
-                  errors: list[RowError]) -> Validated:
+def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetime, errors: list[RowError]) -> Validated:
     """Check every row without sending anything; group rows into packages (same order + tracking)."""
     from wmsync.workflows.ship import resolve
 
@@ -553,8 +582,18 @@ def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetim
         if existing is not None and existing.attrs == () and existing.poison is not None:
             existing.lines.append(rec.line)
             continue
-        _add_row(groups, gkey, order, attrs, sku, qty, rec.line, "package (order and tracking number)", errs,
-                 payload=(carrier_text, tracking))
+        _add_row(
+            groups,
+            gkey,
+            order,
+            attrs,
+            sku,
+            qty,
+            rec.line,
+            "package (order and tracking number)",
+            errs,
+            payload=(carrier_text, tracking),
+        )
 
     errs.update((e.line, e) for e in errors)  # rows the reader could not read (filled while reading)
     rows += len(errors)
@@ -565,8 +604,9 @@ def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetim
         items: dict[str, int | None] | None = None
         if group.skus:
             items = {sku: qty for sku, (qty, _line) in group.skus.items()}
-        return ShipPackage(group.order, tracking, carrier_text, carrier_name, method, url, ship_date, items,
-                           sorted(group.lines))
+        return ShipPackage(
+            group.order, tracking, carrier_text, carrier_name, method, url, ship_date, items, sorted(group.lines)
+        )
 
     return _finish(groups, errs, "package", build, rows)
 
@@ -714,9 +754,7 @@ class RowResult:
 
 
 def invalid_results(invalid: Iterable[RowError]) -> list[RowResult]:
-    return [
-        RowResult(e.line, e.order, INVALID, e.message, int(ExitCode.REFUSED), hint=e.hint) for e in invalid
-    ]
+    return [RowResult(e.line, e.order, INVALID, e.message, int(ExitCode.REFUSED), hint=e.hint) for e in invalid]
 
 
 @dataclass
@@ -738,8 +776,9 @@ def outcome_of_error(exc: BaseException) -> Outcome:
         return Outcome(SKIPPED, int(exc.exit_code), exc.message, exc.hint)
     if isinstance(exc, UnconfirmedError):
         payload = getattr(exc, "payload", None) or {}
-        return Outcome(PENDING, int(exc.exit_code), exc.message, exc.hint,
-                       purchase_order_id=payload.get("purchase_order_id"))
+        return Outcome(
+            PENDING, int(exc.exit_code), exc.message, exc.hint, purchase_order_id=payload.get("purchase_order_id")
+        )
     if isinstance(exc, WmsyncError):
         return Outcome(FAILED, int(exc.exit_code), exc.message, exc.hint)
     return Outcome(FAILED, int(ExitCode.INTERNAL), f"internal error: {type(exc).__name__}: {exc}")
@@ -768,8 +807,9 @@ def ship_package(deps: Any, pkg: ShipPackage, settings: Any, opts: RunOptions) -
         via=opts.via,  # type: ignore[arg-type]
     )
     try:
-        doc = wf.execute(deps, req, settings, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout,
-                         lease_ttl=opts.lease_ttl)
+        doc = wf.execute(
+            deps, req, settings, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout, lease_ttl=opts.lease_ttl
+        )
     except Exception as exc:
         return outcome_of_error(exc)
     return Outcome(str(doc.get("result")), 0, purchase_order_id=doc.get("purchase_order_id"))
@@ -782,8 +822,9 @@ def cancel_order(deps: Any, job: CancelJob, settings: Any, opts: RunOptions) -> 
 
     req = wf.CancelRequest(order=job.order, reason=job.reason, items=job.items)
     try:
-        doc = wf.execute(deps, req, settings, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout,
-                         lease_ttl=opts.lease_ttl)
+        doc = wf.execute(
+            deps, req, settings, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout, lease_ttl=opts.lease_ttl
+        )
     except Exception as exc:
         return outcome_of_error(exc)
     result = str(doc.get("result"))
@@ -792,9 +833,14 @@ def cancel_order(deps: Any, job: CancelJob, settings: Any, opts: RunOptions) -> 
         # record it, so the next run of the same file skips it without reading
         key = wf.op_key(str(po), job.items)
         if not any(op.state in DONE_STATES for op in deps.journal.by_key(deps.store_name, key)):
-            op = deps.journal.start(store=deps.store_name, kind="cancel", op_key=key, order_number=doc.get("order"),
-                                    purchase_order_id=str(po),
-                                    params={"reason": job.reason_code, "items": dict(job.items or {})})
+            op = deps.journal.start(
+                store=deps.store_name,
+                kind="cancel",
+                op_key=key,
+                order_number=doc.get("order"),
+                purchase_order_id=str(po),
+                params={"reason": job.reason_code, "items": dict(job.items or {})},
+            )
             deps.journal.finish(op, ALREADY_DONE, result={"result": ALREADY})
     return Outcome(result, 0, purchase_order_id=po)
 
@@ -830,9 +876,12 @@ def run_jobs(
                         # A later package of the same order must not run after an earlier one failed: one that
                         # names no SKU ("everything still unshipped") would take the failed package's items under
                         # its own tracking number, and a re-run could never finish the first one.
-                        outcome = Outcome(SKIPPED, int(ExitCode.UNAVAILABLE),
-                                          "not run: an earlier package of this order did not finish",
-                                          "run the file again: what is done is skipped, the rest is finished")
+                        outcome = Outcome(
+                            SKIPPED,
+                            int(ExitCode.UNAVAILABLE),
+                            "not run: an earlier package of this order did not finish",
+                            "run the file again: what is done is skipped, the rest is finished",
+                        )
                     else:
                         try:
                             outcome = work(job)
@@ -845,8 +894,7 @@ def run_jobs(
             if on_thread_exit is not None:
                 on_thread_exit()
 
-    threads = [threading.Thread(target=worker, name=f"wmsync-batch-{i}", daemon=True)
-               for i in range(max(1, workers))]
+    threads = [threading.Thread(target=worker, name=f"wmsync-batch-{i}", daemon=True) for i in range(max(1, workers))]
     for t in threads:
         t.start()
     try:

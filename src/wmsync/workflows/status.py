@@ -65,9 +65,7 @@ BY_HAND_COMMERCE = "fix by hand in Commerce"
 
 _MARKER_RE = re.compile(r"\[wmsync cancel:([^:\]]+):([^\]]+)\]")
 _QTY_SKU_RE = re.compile(r"(\d+) × (\S+?)(?=,| with reason|$)")
-_REASON_RE = re.compile(
-    r"\b(CUSTOMER_REQUESTED_SELLER_TO_CANCEL|SELLER_CANCEL_[A-Z_]+)\b"
-)
+_REASON_RE = re.compile(r"\b(CUSTOMER_REQUESTED_SELLER_TO_CANCEL|SELLER_CANCEL_[A-Z_]+)\b")
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -529,9 +527,7 @@ class _Comparison:
 
     def _young(self, when: datetime | None) -> bool:
         """In channel-manager mode: a Commerce change Channel Manager may still be pushing."""
-        return (
-            self.cm and when is not None and (self.now_dt - when).total_seconds() < CHANNEL_MANAGER_WINDOW
-        )
+        return self.cm and when is not None and (self.now_dt - when).total_seconds() < CHANNEL_MANAGER_WINDOW
 
     def _walmart_tracks(self) -> None:
         self.w_by_track: dict[str, dict[str, int]] = {}
@@ -605,8 +601,15 @@ class _Comparison:
                     f"{BY_HAND_SELLER_CENTER}: Walmart has no open quantity of {sku} left to ship (cancelled "
                     "there?); refund or cancel it in Commerce to match"
                 )
-            self.add("commerce_shipment_not_on_walmart", sku, what, repair,
-                     line_number=_first_line(sku_lines), pending=young, tracking_number=num0)
+            self.add(
+                "commerce_shipment_not_on_walmart",
+                sku,
+                what,
+                repair,
+                line_number=_first_line(sku_lines),
+                pending=young,
+                tracking_number=num0,
+            )
             return
         if len(pkg.tracks) == 1 and not several:
             cmd = f"{self.ship_cmd}{self.via_direct}"
@@ -627,8 +630,16 @@ class _Comparison:
                 f" (Channel Manager did not push it within {CHANNEL_MANAGER_WINDOW // 60} minutes; its order status "
                 "shows why)"
             )
-        self.add("commerce_shipment_not_on_walmart", sku, what, repair, line_number=_first_open_line(sku_lines),
-                 command=cmd, pending=young, tracking_number=num0)
+        self.add(
+            "commerce_shipment_not_on_walmart",
+            sku,
+            what,
+            repair,
+            line_number=_first_open_line(sku_lines),
+            command=cmd,
+            pending=young,
+            tracking_number=num0,
+        )
 
     def walmart_only_shipments(self) -> None:
         """Units Walmart shows shipped that no Commerce shipment accounts for."""
@@ -657,16 +668,25 @@ class _Comparison:
         carrier, url, is_other = self.w_track_info.get(num, (None, None, False))
         with_t = f" with {carrier + ' ' if carrier else ''}{num}" if num else " without a tracking number"
         what = f"Walmart {_lines_text(shipped_lines)} shipped {qty} × {sku}{with_t}"
-        what += f"; Commerce's shipment with {num} holds only {in_commerce}" if in_commerce else (
-            "; no Commerce shipment has it"
+        what += (
+            f"; Commerce's shipment with {num} holds only {in_commerce}"
+            if in_commerce
+            else ("; no Commerce shipment has it")
         )
         c_left = (
-            self.c_ordered.get(sku, 0) - self.c_shipped.get(sku, 0) - self.c_cancelled.get(sku, 0)
+            self.c_ordered.get(sku, 0)
+            - self.c_shipped.get(sku, 0)
+            - self.c_cancelled.get(sku, 0)
             - self.c_refunded.get(sku, 0)
         )
         state = self.order.state or ""
-        if not num or not carrier or in_commerce or c_left < qty or state in ("canceled", "closed", "holded",
-                                                                             "complete"):
+        if (
+            not num
+            or not carrier
+            or in_commerce
+            or c_left < qty
+            or state in ("canceled", "closed", "holded", "complete")
+        ):
             if state in ("canceled", "closed", "holded", "complete"):
                 why = f"the Commerce order is {state}"
             elif c_left < qty:
@@ -693,11 +713,18 @@ class _Comparison:
         )
         if self.cm:
             repair += (
-                "; Channel Manager will then try to push the new Commerce shipment and show Error (\"… is in "
-                "SHIPPED status\"), which is harmless here"
+                '; Channel Manager will then try to push the new Commerce shipment and show Error ("… is in '
+                'SHIPPED status"), which is harmless here'
             )
-        self.add("walmart_shipment_not_in_commerce", sku, what, repair, line_number=line_number, command=cmd,
-                 tracking_number=num)
+        self.add(
+            "walmart_shipment_not_in_commerce",
+            sku,
+            what,
+            repair,
+            line_number=line_number,
+            command=cmd,
+            tracking_number=num,
+        )
 
     def untracked_totals(self) -> None:
         """Commerce shipped quantities no shipment explains (e.g. shipments that could not be read)."""
@@ -742,8 +769,12 @@ class _Comparison:
     def _cancel_not_in_commerce(self, sku: str, sku_lines: list[OrderLine], extra: int, c_cancel: int) -> None:
         cancelled_lines = [ln.lineNumber for ln in sku_lines if ln.qty_in("Cancelled")]
         reasons = sorted(
-            {s.cancellationReason for ln in sku_lines for s in ln.statuses
-             if s.status == "Cancelled" and s.cancellationReason}
+            {
+                s.cancellationReason
+                for ln in sku_lines
+                for s in ln.statuses
+                if s.status == "Cancelled" and s.cancellationReason
+            }
         )
         what = (
             f"Walmart {_lines_text(cancelled_lines)} cancelled {extra} × {sku}"
@@ -771,15 +802,20 @@ class _Comparison:
                 f"{BY_HAND_COMMERCE}: Commerce has no partial cancel over REST — edit the order or refund {extra} × "
                 f"{sku} with a credit memo"
             )
-        self.add("walmart_cancel_not_in_commerce", sku, what, repair,
-                 line_number=cancelled_lines[0] if cancelled_lines else None, command=cmd)
+        self.add(
+            "walmart_cancel_not_in_commerce",
+            sku,
+            what,
+            repair,
+            line_number=cancelled_lines[0] if cancelled_lines else None,
+            command=cmd,
+        )
 
     def _cancel_not_on_walmart(self, sku: str, sku_lines: list[OrderLine], extra: int) -> None:
         whole = self.order.state == "canceled"
         what = (
-            ("the Commerce order is canceled" if whole else f"Commerce cancelled {extra} × {sku}")
-            + f"; {_walmart_state_text(sku_lines)}"
-        )
+            "the Commerce order is canceled" if whole else f"Commerce cancelled {extra} × {sku}"
+        ) + f"; {_walmart_state_text(sku_lines)}"
         open_wm = sum(ln.open_qty for ln in sku_lines)
         if open_wm < extra:
             self.add(
@@ -814,7 +850,8 @@ class _Comparison:
     def journal(self) -> None:
         """Operations still within their confirmation window make the differences they cover pending."""
         open_ops = [
-            op for op in self.ops
+            op
+            for op in self.ops
             if op.state == PENDING and op.confirm_deadline is not None and op.confirm_deadline > self.now
         ]
         for op in open_ops:

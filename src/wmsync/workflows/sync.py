@@ -153,8 +153,16 @@ class SyncReport:
     interrupted: bool = False
 
     def counts(self) -> dict[str, int]:
-        out = {"shipped": 0, "cancelled": 0, "already_done": 0, "pending": 0, "dry_run": 0, "failed": 0,
-               "skipped": 0, "diverged": 0}
+        out = {
+            "shipped": 0,
+            "cancelled": 0,
+            "already_done": 0,
+            "pending": 0,
+            "dry_run": 0,
+            "failed": 0,
+            "skipped": 0,
+            "diverged": 0,
+        }
         for r in self.results:
             for a in r.actions:
                 res = a["result"]
@@ -243,8 +251,12 @@ def shipments_of(commerce: CommerceClient, orders: Sequence[Order]) -> dict[int,
     ids = [o.entity_id for o in orders if any(i.qty_shipped > 0 for i in o.items)]
     out: dict[int, list[Shipment]] = {}
     for chunk in _chunks(ids, PAGE_SIZE):
-        for raw in commerce.search("shipments", [[Filter("order_id", ",".join(str(i) for i in chunk), "in")]],
-                                   page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),)):
+        for raw in commerce.search(
+            "shipments",
+            [[Filter("order_id", ",".join(str(i) for i in chunk), "in")]],
+            page_size=PAGE_SIZE,
+            sort=(("entity_id", "ASC"),),
+        ):
             sh = Shipment.model_validate(raw)
             if sh.order_id is not None:
                 out.setdefault(sh.order_id, []).append(sh)
@@ -256,8 +268,9 @@ def walmart_changes(walmart: WalmartClient, start: datetime, now: datetime) -> d
     compact JSON (a tenth of the memory of the parsed models; each is parsed when its order is checked)."""
     created = now - timedelta(days=WALMART_LIST_DAYS)
     out: dict[str, str] = {}
-    for raw in walmart.list_orders(lastModifiedStartDate=walmart_time(start), createdStartDate=walmart_time(created),
-                                   limit=str(WALMART_PAGE)):
+    for raw in walmart.list_orders(
+        lastModifiedStartDate=walmart_time(start), createdStartDate=walmart_time(created), limit=str(WALMART_PAGE)
+    ):
         po = raw.get("purchaseOrderId")
         if po:
             out[str(po)] = json.dumps(raw, separators=(",", ":"))
@@ -267,8 +280,9 @@ def walmart_changes(walmart: WalmartClient, start: datetime, now: datetime) -> d
 class _Source:
     """The stream of orders to check, read lazily by the worker threads (under run_jobs' lock)."""
 
-    def __init__(self, deps: SyncDeps, report: SyncReport, start: datetime, changed: dict[str, str],
-                 outstanding: list[str]) -> None:
+    def __init__(
+        self, deps: SyncDeps, report: SyncReport, start: datetime, changed: dict[str, str], outstanding: list[str]
+    ) -> None:
         self.deps = deps
         self.report = report
         self.start = start
@@ -300,8 +314,9 @@ class _Source:
         rest = [po for po in self.changed if po not in self.seen]
         rest += sorted(po for po in self.outstanding if po not in self.seen and po not in self.changed)
         for chunk in _chunks(rest, PAGE_SIZE):
-            found = self.deps.commerce.search_orders([[Filter(store.po_field, ",".join(chunk), "in")]],
-                                                     page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),))
+            found = self.deps.commerce.search_orders(
+                [[Filter(store.po_field, ",".join(chunk), "in")]], page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),)
+            )
             orders = [Order.model_validate(raw) for raw in found]
             have = {self._po(o) for o in orders}
             self.report.not_in_commerce += sum(1 for po in chunk if po not in have)
@@ -326,8 +341,7 @@ class _Source:
         for order, po in page:
             ships = shipments.get(order.entity_id, [])
             tracks = {t for sh in ships for t in sh.track_numbers()}
-            todo = any((po, t) not in done_tracks for t in tracks) or any(
-                not sh.track_numbers() for sh in ships)
+            todo = any((po, t) not in done_tracks for t in tracks) or any(not sh.track_numbers() for sh in ships)
             cancel = order.state == "canceled" and po not in done_cancel
             if po in self.outstanding:
                 reason = "outstanding"
@@ -347,8 +361,12 @@ class _Source:
 
 
 def _action(kind: str, outcome: Outcome) -> dict[str, Any]:
-    out: dict[str, Any] = {"action": kind, "result": outcome.result, "exit_code": outcome.exit_code,
-                           "error": outcome.error}
+    out: dict[str, Any] = {
+        "action": kind,
+        "result": outcome.result,
+        "exit_code": outcome.exit_code,
+        "error": outcome.error,
+    }
     if outcome.hint:
         out["hint"] = outcome.hint
     if outcome.correlation_ids:
@@ -375,9 +393,14 @@ def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
     except NotFoundError:
         result.verdict = "diverged"
         result.exit_code = int(ExitCode.DIVERGED)
-        result.differences.append({"kind": "not_on_walmart", "what": f"Walmart has no purchase order {po}",
-                                   "repair": "check po_pattern / the PO field of this Commerce order",
-                                   "command": None})
+        result.differences.append(
+            {
+                "kind": "not_on_walmart",
+                "what": f"Walmart has no purchase order {po}",
+                "repair": "check po_pattern / the PO field of this Commerce order",
+                "command": None,
+            }
+        )
         return result
     except WmsyncError as exc:
         outcome = outcome_of_error(exc)
@@ -388,17 +411,31 @@ def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
     cm = uses_channel_manager(deps.store, ops) or deps.store.submit == "channel-manager"
     report = compare(order, item.shipments, wm, ops, deps.clock.time(), channel_manager=cm)
     diffs = list(report.differences)
-    settings = ship_wf.Settings(timeout=opts.timeout, poll_initial=opts.poll_initial, poll_max=opts.poll_max,
-                                wait=opts.wait)
+    settings = ship_wf.Settings(
+        timeout=opts.timeout, poll_initial=opts.poll_initial, poll_max=opts.poll_max, wait=opts.wait
+    )
     problems: list[int] = []
     ship_needed = not cm and any(d.kind == SHIP_DIFF and not d.pending for d in diffs)
     if ship_needed:
-        sdeps = ship_wf.Deps(store_name=deps.store_name, store=deps.store, commerce=deps.commerce, walmart=walmart,
-                             journal=journal, clock=deps.clock)
+        sdeps = ship_wf.Deps(
+            store_name=deps.store_name,
+            store=deps.store,
+            commerce=deps.commerce,
+            walmart=walmart,
+            journal=journal,
+            clock=deps.clock,
+        )
         try:
-            doc = ship_wf.execute(sdeps, ship_wf.ShipRequest(order=order.increment_id, via="direct"), settings,
-                                  dry_run=opts.dry_run, lock_timeout=opts.lock_timeout, lease_ttl=opts.lease_ttl,
-                                  order=order, shipments=item.shipments)
+            doc = ship_wf.execute(
+                sdeps,
+                ship_wf.ShipRequest(order=order.increment_id, via="direct"),
+                settings,
+                dry_run=opts.dry_run,
+                lock_timeout=opts.lock_timeout,
+                lease_ttl=opts.lease_ttl,
+                order=order,
+                shipments=item.shipments,
+            )
             outcome = Outcome(str(doc["result"]))
         except Exception as exc:
             outcome = outcome_of_error(exc)
@@ -411,13 +448,24 @@ def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
     reason = deps.store.default_cancel_reason
     cancel_needed = order.state == "canceled" and any(d.kind == CANCEL_DIFF and not d.pending for d in diffs)
     if cancel_needed and reason and not cm:
-        cdeps = cancel_wf.Deps(store_name=deps.store_name, store=deps.store, commerce=deps.commerce,
-                               walmart=walmart, journal=journal, clock=deps.clock, confirm=lambda _p: True)
+        cdeps = cancel_wf.Deps(
+            store_name=deps.store_name,
+            store=deps.store,
+            commerce=deps.commerce,
+            walmart=walmart,
+            journal=journal,
+            clock=deps.clock,
+            confirm=lambda _p: True,
+        )
         try:
-            doc = cancel_wf.execute(cdeps, cancel_wf.CancelRequest(order=order.increment_id, reason=reason,
-                                                                   walmart_only=True),
-                                    settings, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout,
-                                    lease_ttl=opts.lease_ttl)
+            doc = cancel_wf.execute(
+                cdeps,
+                cancel_wf.CancelRequest(order=order.increment_id, reason=reason, walmart_only=True),
+                settings,
+                dry_run=opts.dry_run,
+                lock_timeout=opts.lock_timeout,
+                lease_ttl=opts.lease_ttl,
+            )
             outcome = Outcome(str(doc["result"]))
         except Exception as exc:
             outcome = outcome_of_error(exc)
@@ -431,8 +479,11 @@ def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
             if d.kind == CANCEL_DIFF:
                 from dataclasses import replace
 
-                diffs[i] = replace(d, repair=d.repair + " — sync cancels on Walmart by itself only when the store "
-                                   "sets default_cancel_reason (Commerce keeps no reason)")
+                diffs[i] = replace(
+                    d,
+                    repair=d.repair + " — sync cancels on Walmart by itself only when the store "
+                    "sets default_cancel_reason (Commerce keeps no reason)",
+                )
     result.differences = [d.to_json() for d in diffs]
     if any(code != ExitCode.REFUSED for code in problems):
         result.verdict = "failed"  # sent and rejected, unavailable, not confirmed, or another run held the order
@@ -475,9 +526,13 @@ def run_sync(
         except BaseException as exc:
             # an order that could not be checked stays outstanding: the window moves on, the order is not lost
             failed = outcome_of_error(exc)
-            res = OrderResult(item.order.increment_id, item.po, verdict="failed",
-                              exit_code=int(ExitCode.BATCH_FAILURES),
-                              actions=[_action("check", failed)])
+            res = OrderResult(
+                item.order.increment_id,
+                item.po,
+                verdict="failed",
+                exit_code=int(ExitCode.BATCH_FAILURES),
+                actions=[_action("check", failed)],
+            )
             if isinstance(exc, KeyboardInterrupt):
                 with lock:
                     keep.append(item.po)
