@@ -295,6 +295,3 @@ class CommerceClient:
         self._call("POST", f"/orders/{int(entity_id)}/comments", json_body={"statusHistory": history},
                    idempotent=False)
 
-
-def quote_path(value: str) -> str:
-    return quote(value, safe="")

@@ -98,7 +98,8 @@ class TokenCache:
         self.path = directory / f"walmart-token-{key}.json" if directory else None
         self.lock_path = directory / f"walmart-token-{key}.lock" if directory else None
 
-    def read(self, now: float) -> str | None:
+    def read(self, now: float) -> tuple[str, float] | None:
+        """The cached token and its expiry time, if it is still good for more than the margin."""
         if self.path is None:
             return None
         try:
@@ -107,7 +108,7 @@ class TokenCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if isinstance(token, str) and token and expires_at - TOKEN_MARGIN > now:
-            return token
+            return token, expires_at
         return None
 
     def write(self, token: str, expires_at: float) -> None:
@@ -242,14 +243,9 @@ class WalmartClient:
                 if cached:
                     from wmsync.secrets import register_secret
 
-                    register_secret(cached)
-                    self._token = cached
-                    # the cache keeps the real expiry; the margin was checked on read
-                    self._token_expires = now + TOKEN_MARGIN + 1
-                    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-                        assert self.cache.path is not None
-                        self._token_expires = float(json.loads(self.cache.path.read_text())["expires_at"])
-                    return cached
+                    register_secret(cached[0])
+                    self._token, self._token_expires = cached
+                    return cached[0]
             token, expires = self._fetch_token()
             self.cache.write(token, expires)
         self._token, self._token_expires = token, expires
@@ -259,7 +255,8 @@ class WalmartClient:
         if self._token == token:
             self._token = None
         with self.cache.locked():
-            if self.cache.read(self.clock.time()) == token:
+            cached = self.cache.read(self.clock.time())
+            if cached is not None and cached[0] == token:
                 self.cache.clear()
 
     def call(

@@ -9,13 +9,13 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from wmsync.clock import Clock
 from wmsync.commerce.client import CommerceClient, Filter
 from wmsync.commerce.models import Order, Shipment
 from wmsync.config import StoreConfig
-from wmsync.errors import ApiError, NotFoundError, RefusedError, UsageError
+from wmsync.errors import NotFoundError, RefusedError, UsageError
 from wmsync.walmart.client import WalmartClient
 from wmsync.walmart.models import WalmartOrder
 
@@ -84,10 +84,6 @@ class OrderPair:
     purchase_order_id: str
     walmart: WalmartOrder
     shipments: list[Shipment] = field(default_factory=list)
-
-
-class Reader(Protocol):
-    def __call__(self) -> Any: ...
 
 
 def find_commerce_order(commerce: CommerceClient, store: StoreConfig, value: str) -> Order:
@@ -224,10 +220,6 @@ def poll(
             on_wait(elapsed, delay)
         clock.sleep(delay)
         wait = min(maximum, wait * 2)
-
-
-def api_error_code(exc: BaseException) -> str | None:
-    return exc.code if isinstance(exc, ApiError) else None
 
 
 def settle_unknown(

@@ -919,8 +919,6 @@ def execute(
             )
         order_of = {"pending": 3, "confirmed": 2, "already_done": 1}
         overall = max((r["result"] for r in results), key=lambda r: order_of.get(r, 0)) if results else "already_done"
-        if overall == "confirmed" and any(r["result"] == "already_done" for r in results):
-            overall = "confirmed"
         base["result"] = overall
         if len(results) > 1:
             base["packages"] = results
