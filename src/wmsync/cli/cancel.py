@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt, emit_unconfirmed
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -99,7 +99,7 @@ def cancel(
     verbose: VerboseOpt = False,
     trace_file: TraceOpt = None,
 ) -> None:
-    from wmsync.errors import RefusedError, UnconfirmedError, UsageError
+    from wmsync.errors import UnconfirmedError, UsageError
     from wmsync.workflows import cancel as wf
     from wmsync.workflows.base import check_order_arg, parse_items
     from wmsync.workflows.ship import Settings
@@ -186,14 +186,7 @@ def cancel(
             deps, req, settings, dry_run=dry_run, lock_timeout=lock_timeout, lease_ttl=t.lease
         )
     except UnconfirmedError as exc:
-        payload = getattr(exc, "payload", None)
-        if payload is None:
-            raise
-        rt.out.emit(payload, lambda c: render_cancel(c, payload))
-        rt.out.error(exc.message, exc.hint)
-        raise typer.Exit(int(exc.exit_code)) from exc
-    except RefusedError:
-        raise
+        emit_unconfirmed(rt, exc, render_cancel)
     rt.out.emit(result, lambda c: render_cancel(c, result))
 
 

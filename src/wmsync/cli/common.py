@@ -276,6 +276,17 @@ class Runtime:
             CURRENT.remove(self)
 
 
+def emit_unconfirmed(rt: Runtime, exc: Exception, render: Any) -> None:
+    """Sent but not confirmed in time (exit 6): print the result document (``result: pending``) as on success,
+    the message on stderr, then exit 6. Without a document the error goes to the usual handler."""
+    payload = getattr(exc, "payload", None)
+    if payload is None:
+        raise exc
+    rt.out.emit(payload, lambda console: render(console, payload))
+    rt.out.error(getattr(exc, "message", str(exc)), getattr(exc, "hint", None))
+    raise typer.Exit(int(getattr(exc, "exit_code", 6))) from exc
+
+
 def sandbox_store() -> Store:
     from wmsync.config import StoreConfig
     from wmsync.sandbox import BASE_URL, CREDENTIALS, STORE_CODE

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt, emit_unconfirmed
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -176,12 +176,7 @@ def ship(
                 deps, req, settings, dry_run=dry_run, lock_timeout=lock_timeout, lease_ttl=t.lease
             )
         except UnconfirmedError as exc:
-            payload = getattr(exc, "payload", None)
-            if payload is None:
-                raise
-            rt.out.emit(payload, lambda c: render_ship(c, payload))
-            rt.out.error(exc.message, exc.hint)
-            raise typer.Exit(int(exc.exit_code)) from exc
+            emit_unconfirmed(rt, exc, render_ship)
     rt.out.emit(result, lambda c: render_ship(c, result))
 
 
