@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wmsync.workflows.results import Outcome
 
 
 class ExitCode(IntEnum):
@@ -155,9 +158,14 @@ class MalformedResponseError(UnavailableError):
 
 
 class UnconfirmedError(WmsyncError):
-    """Sent, but not confirmed before the timeout."""
+    """Sent, but not confirmed before the timeout. ``outcome``: the result so far (``result: pending``), printed
+    as on success before the error."""
 
     exit_code = ExitCode.UNCONFIRMED
+
+    def __init__(self, message: str, *, outcome: Outcome | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.outcome = outcome
 
 
 class LeaseTimeoutError(WmsyncError):

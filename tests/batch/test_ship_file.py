@@ -217,6 +217,7 @@ def test_an_order_shipped_by_another_run_while_waiting_for_its_lease_is_not_ship
     from wmsync.cli.common import Runtime
     from wmsync.clock import SYSTEM
     from wmsync.workflows import ship as wf
+    from wmsync.workflows.context import Context, Settings
 
     class Racing(Journal):
         raced = False
@@ -233,11 +234,10 @@ def test_an_order_shipped_by_another_run_while_waiting_for_its_lease_is_not_ship
     journal = Racing(default_journal_path())
     try:
         st = rt.store()
-        deps = wf.Deps(store_name=st.name, store=st.config, commerce=rt.commerce(), walmart=rt.walmart(),
-                       journal=journal, clock=SYSTEM)
-        doc = wf.execute(deps, wf.ShipRequest(order="000000104", carrier="UPS", tracking=UPS,
-                                              items={"WM-BOTTLE-005": 1}),
-                         wf.Settings(timeout=5, poll_initial=0.01, poll_max=0.05))
+        ctx = Context(st.name, st.config, rt.commerce(), rt.walmart(), journal, SYSTEM,
+                      Settings(timeout=5, poll_initial=0.01, poll_max=0.05, unknown_grace=0.3, resend_quiet=0))
+        doc = wf.execute(ctx, wf.ShipRequest(order="000000104", carrier="UPS", tracking=UPS,
+                                             items={"WM-BOTTLE-005": 1})).to_json()
     finally:
         journal.close()
         rt.close()

@@ -14,6 +14,7 @@ from wmsync.cli.common import Runtime
 from wmsync.clock import SYSTEM
 from wmsync.sandbox import Sandbox
 from wmsync.workflows import sync as wf
+from wmsync.workflows.context import Settings
 
 FEDEX = [f"70000000{i:04d}" for i in range(10)]
 
@@ -105,7 +106,8 @@ def _deps(rt: Runtime, **store: Any) -> wf.SyncDeps:
                        walmart=rt.walmart(), journal=rt.journal(), clock=SYSTEM)
 
 
-FAST = wf.SyncOptions(workers=3, timeout=5, poll_initial=0.01, poll_max=0.05)
+QUICK = Settings(timeout=5, poll_initial=0.01, poll_max=0.05, unknown_grace=0.3, resend_quiet=0)
+FAST = wf.SyncOptions(workers=3, settings=QUICK)
 
 
 def test_commerce_cancellation_is_pushed_only_with_a_default_reason(cli: Any, sandbox: Sandbox, commerce: Commerce,
@@ -147,8 +149,7 @@ def test_two_concurrent_syncs_send_each_shipment_once(sandbox: Sandbox, commerce
     def one() -> None:
         rt = Runtime.create("sandbox")
         try:
-            reports.append(wf.run_sync(_deps(rt), wf.SyncOptions(workers=3, timeout=5, poll_initial=0.01,
-                                                                 poll_max=0.05, lock_timeout=30)))
+            reports.append(wf.run_sync(_deps(rt), wf.SyncOptions(workers=3, settings=QUICK, lock_timeout=30)))
         finally:
             rt.close()
 

@@ -77,7 +77,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, pattern: str, delay
 
 
 def sync_actions(cli: Any) -> dict[str, list[dict[str, Any]]]:
-    r = cli("sync", "--json")
+    r = cli("sync", "--json", "--workers", "1")
     return {o["order"]: o["actions"] for o in r.json()["orders"]}
 
 
@@ -92,7 +92,7 @@ def test_sync_uses_the_stores_unknown_grace(
         commerce.ship_all("000000103", FEDEX)
     finally:
         commerce.close()
-    serve(monkeypatch, sandbox, r"/shipping$", delay=3)
+    serve(monkeypatch, sandbox, rf"/v3/orders/{po_of(sandbox, '000000103')}/shipping$", delay=2)
     ship = sync_actions(cli)["000000103"]
     assert [(a["action"], a["result"], a["exit_code"]) for a in ship] == [("ship", "failed", 5)], ship
     assert "could not tell" in ship[0]["error"]
@@ -104,11 +104,10 @@ def test_sync_uses_the_stores_resend_quiet(
     # an earlier `wmsync ship` left the Walmart post unknown; resend_quiet = 0 lets sync send it again at once —
     # the default (120 s) would refuse it as possibly still in flight
     configure(isolated_env, monkeypatch, grace=0, quiet=0)
-    serve(monkeypatch, sandbox, r"/shipping$", delay=None)
+    serve(monkeypatch, sandbox, rf"/v3/orders/{po_of(sandbox, '000000103')}/shipping$", delay=None)
     r = cli("ship", "000000103", "--json", "--carrier", "FedEx", "--tracking", FEDEX)
     assert r.exit_code == 5, r
     assert walmart_ship_posts(sandbox, FEDEX) == 0
     ship = sync_actions(cli)["000000103"]
     assert [(a["action"], a["result"]) for a in ship] == [("ship", "confirmed")], ship
     assert walmart_ship_posts(sandbox, FEDEX) == 1
-    assert po_of(sandbox, "000000103")

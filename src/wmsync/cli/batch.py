@@ -260,20 +260,6 @@ def _report_invalid(rt: Runtime, validated: Validated, jsonl: bool) -> None:
     )
 
 
-def _settings(rt: Runtime, timeout: float | None, no_wait: bool) -> Any:
-    from wmsync.workflows.ship import Settings
-
-    t = rt.timeouts()
-    return Settings(
-        timeout=t.confirm if timeout is None else timeout,
-        poll_initial=t.poll_initial,
-        poll_max=t.poll_max,
-        wait=not no_wait,
-        unknown_grace=t.unknown_grace,
-        resend_quiet=t.resend_quiet,
-    )
-
-
 def _results_for(job: Any, outcome: Outcome, kind: str) -> list[RowResult]:
     """The rows of one package share its outcome. (``pending`` after --no-wait has exit code 0; after a
     confirmation timeout, 6.)"""
@@ -384,14 +370,11 @@ def run_ship_file(
     lock_timeout: float = 60.0,
 ) -> None:
     """``wmsync ship --from-file PATH``: one package per (order, tracking number)."""
-    from wmsync.clock import SYSTEM
     from wmsync.workflows import batch
-    from wmsync.workflows import ship as wf
 
     st = rt.store()
-    settings = _settings(rt, timeout, no_wait)
-    opts = batch.RunOptions(dry_run=dry_run, lock_timeout=lock_timeout, lease_ttl=rt.timeouts().lease,
-                            via=st.config.submit)
+    settings = rt.settings(timeout=timeout, no_wait=no_wait)
+    opts = batch.RunOptions(dry_run=dry_run, lock_timeout=lock_timeout, via=st.config.submit)
 
     def validate(stream: TextIO, name: str | None) -> Validated:
         errors: list[batch.RowError] = []
@@ -401,9 +384,8 @@ def run_ship_file(
 
     def work(pkg: batch.ShipPackage, parts: tuple[Journal, RowWalmart]) -> Outcome:
         journal, walmart = parts
-        deps = wf.Deps(store_name=st.name, store=st.config, commerce=rt.commerce(),
-                       walmart=cast("WalmartClient", walmart), journal=journal, clock=SYSTEM)
-        return batch.ship_package(deps, pkg, settings, opts)
+        ctx = rt.context(settings).with_(journal=journal, walmart=cast("WalmartClient", walmart))
+        return batch.ship_package(ctx, pkg, opts)
 
     _run(rt, path, kind="ship", validate=validate, is_done=lambda d, job: d.ship_done(job), work=work,
          skip_invalid=skip_invalid, jsonl=jsonl)
@@ -421,13 +403,11 @@ def run_cancel_file(
     lock_timeout: float = 60.0,
 ) -> None:
     """``wmsync cancel --from-file PATH --yes``: one cancellation per order (rows with SKUs: a partial one)."""
-    from wmsync.clock import SYSTEM
     from wmsync.workflows import batch
-    from wmsync.workflows import cancel as wf
 
-    st = rt.store()
-    settings = _settings(rt, timeout, no_wait)
-    opts = batch.RunOptions(dry_run=dry_run, lock_timeout=lock_timeout, lease_ttl=rt.timeouts().lease)
+    rt.store()
+    settings = rt.settings(timeout=timeout, no_wait=no_wait)
+    opts = batch.RunOptions(dry_run=dry_run, lock_timeout=lock_timeout)
 
     def validate(stream: TextIO, name: str | None) -> Validated:
         errors: list[batch.RowError] = []
@@ -437,10 +417,8 @@ def run_cancel_file(
 
     def work(job: batch.CancelJob, parts: tuple[Journal, RowWalmart]) -> Outcome:
         journal, walmart = parts
-        deps = wf.Deps(store_name=st.name, store=st.config, commerce=rt.commerce(),
-                       walmart=cast("WalmartClient", walmart), journal=journal, clock=SYSTEM,
-                       confirm=lambda _plan: True)
-        return batch.cancel_order(deps, job, settings, opts)
+        ctx = rt.context(settings).with_(journal=journal, walmart=cast("WalmartClient", walmart))
+        return batch.cancel_order(ctx, job, opts)
 
     _run(rt, path, kind="cancel", validate=validate, is_done=lambda d, job: d.cancel_done(job), work=work,
          skip_invalid=skip_invalid, jsonl=jsonl)

@@ -102,7 +102,6 @@ def cancel(
     from wmsync.errors import UnconfirmedError, UsageError
     from wmsync.workflows import cancel as wf
     from wmsync.workflows.base import check_order_arg, parse_items
-    from wmsync.workflows.ship import Settings
 
     rt = Runtime.create(store, config, json, verbose, trace_file)
     if list_reasons_:
@@ -143,16 +142,7 @@ def cancel(
     interactive = rt.out.interactive
     if not yes and not dry_run and not interactive:
         raise UsageError("cancelling without a terminal needs --yes", hint="nothing was sent")
-    st = rt.store()
-    t = rt.timeouts()
-    settings = Settings(
-        timeout=t.confirm if timeout is None else timeout,
-        poll_initial=t.poll_initial,
-        poll_max=t.poll_max,
-        wait=not no_wait,
-        unknown_grace=t.unknown_grace,
-        resend_quiet=t.resend_quiet,
-    )
+    settings = rt.settings(timeout=timeout, no_wait=no_wait)
     req = wf.CancelRequest(
         order=order,
         reason=reason,
@@ -169,24 +159,12 @@ def cancel(
         rt.out.info(f"About to cancel on Walmart: {lines}{extra} — reason {plan.reason}.")
         return bool(typer.confirm("Proceed?", default=False, err=True))
 
-    from wmsync.clock import SYSTEM
-
-    deps = wf.Deps(
-        store_name=st.name,
-        store=st.config,
-        commerce=rt.commerce(),
-        walmart=rt.walmart(),
-        journal=rt.journal(),
-        clock=SYSTEM,
-        note=rt.out.note,
-        confirm=confirm,
-    )
+    ctx = rt.context(settings, note=rt.out.note)
     try:
-        result = wf.execute(
-            deps, req, settings, dry_run=dry_run, lock_timeout=lock_timeout, lease_ttl=t.lease
-        )
+        outcome = wf.execute(ctx, req, dry_run=dry_run, lock_timeout=lock_timeout, confirm=confirm)
     except UnconfirmedError as exc:
         emit_unconfirmed(rt, exc, render_cancel)
+    result = outcome.to_json()
     rt.out.emit(result, lambda c: render_cancel(c, result))
 
 

@@ -4,20 +4,25 @@ from config. Heavy imports (httpx, pydantic, keyring) happen here lazily, never 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from wmsync.commerce.client import CommerceClient
     from wmsync.config import Config, StoreConfig
+    from wmsync.errors import UnconfirmedError
     from wmsync.http import Tracer
     from wmsync.journal import Journal
     from wmsync.render import Output
     from wmsync.secrets import SecretResolver
     from wmsync.walmart.client import WalmartClient
+    from wmsync.workflows.context import Context, Settings
 
 StoreOpt = Annotated[
     str | None,
@@ -187,6 +192,28 @@ class Runtime:
     def timeouts(self) -> Any:
         return self.store().config.timeouts.with_env()
 
+    def settings(self, *, timeout: float | None = None, no_wait: bool = False) -> Settings:
+        """The workflows' settings: the store's timeouts with the environment applied (once, here);
+        ``timeout``: --timeout, ``no_wait``: --no-wait."""
+        from wmsync.workflows.context import Settings
+
+        return Settings.from_timeouts(self.timeouts(), timeout=timeout, wait=not no_wait)
+
+    def context(
+        self,
+        settings: Settings,
+        *,
+        progress: Callable[[str], None] | None = None,
+        note: Callable[[str], None] | None = None,
+    ) -> Context:
+        """What a workflow runs with: this store's clients, journal and clock, its config and ``settings``."""
+        from wmsync.clock import SYSTEM
+        from wmsync.workflows.context import Context
+
+        st = self.store()
+        ctx = Context(st.name, st.config, self.commerce(), self.walmart(), self.journal(), SYSTEM, settings)
+        return ctx.with_(progress=progress, note=note)
+
     def http_settings(self) -> Any:
         from wmsync.http import HttpSettings, RetryPolicy
 
@@ -276,15 +303,15 @@ class Runtime:
             CURRENT.remove(self)
 
 
-def emit_unconfirmed(rt: Runtime, exc: Exception, render: Any) -> None:
+def emit_unconfirmed(rt: Runtime, exc: UnconfirmedError, render: Callable[[Console, dict[str, Any]], None]) -> NoReturn:
     """Sent but not confirmed in time (exit 6): print the result document (``result: pending``) as on success,
-    the message on stderr, then exit 6. Without a document the error goes to the usual handler."""
-    payload = getattr(exc, "payload", None)
-    if payload is None:
+    the message on stderr, then exit 6. Without an outcome the error goes to the usual handler."""
+    if exc.outcome is None:
         raise exc
-    rt.out.emit(payload, lambda console: render(console, payload))
-    rt.out.error(getattr(exc, "message", str(exc)), getattr(exc, "hint", None))
-    raise typer.Exit(int(getattr(exc, "exit_code", 6))) from exc
+    doc = exc.outcome.to_json()
+    rt.out.emit(doc, lambda console: render(console, doc))
+    rt.out.error(exc.message, exc.hint)
+    raise typer.Exit(int(exc.exit_code)) from exc
 
 
 def sandbox_store() -> Store:

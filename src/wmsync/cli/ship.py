@@ -137,15 +137,7 @@ def ship(
     mode = via or st.config.submit
     if mode not in ("direct", "channel-manager"):
         raise UsageError(f"--via {mode!r}: expected direct or channel-manager")
-    t = rt.timeouts()
-    settings = wf.Settings(
-        timeout=t.confirm if timeout is None else timeout,
-        poll_initial=t.poll_initial,
-        poll_max=t.poll_max,
-        wait=not no_wait,
-        unknown_grace=t.unknown_grace,
-        resend_quiet=t.resend_quiet,
-    )
+    settings = rt.settings(timeout=timeout, no_wait=no_wait)
     req = wf.ShipRequest(
         order=order,
         carrier=carrier,
@@ -158,25 +150,13 @@ def ship(
         override_intent_to_cancel=override_intent_to_cancel,
         skip_format_check=skip_format_check,
     )
-    from wmsync.clock import SYSTEM
-
     with rt.out.spinner("reading the order") as update:
-        deps = wf.Deps(
-            store_name=st.name,
-            store=st.config,
-            commerce=rt.commerce(),
-            walmart=rt.walmart(),
-            journal=rt.journal(),
-            clock=SYSTEM,
-            progress=update,
-            note=rt.out.note,
-        )
+        ctx = rt.context(settings, progress=update, note=rt.out.note)
         try:
-            result = wf.execute(
-                deps, req, settings, dry_run=dry_run, lock_timeout=lock_timeout, lease_ttl=t.lease
-            )
+            outcome = wf.execute(ctx, req, dry_run=dry_run, lock_timeout=lock_timeout)
         except UnconfirmedError as exc:
             emit_unconfirmed(rt, exc, render_ship)
+    result = outcome.to_json()
     rt.out.emit(result, lambda c: render_ship(c, result))
 
 

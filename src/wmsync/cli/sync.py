@@ -71,7 +71,6 @@ def sync(
     rt = Runtime.create(store, config, json, verbose, trace_file)
     when = parse_since(since, datetime.now(UTC)) if since is not None else None
     st = rt.store()
-    t = rt.timeouts()
     walmart = rt.walmart()
     commerce = rt.commerce()
     journal = rt.journal()
@@ -82,12 +81,8 @@ def sync(
         since=when,
         dry_run=dry_run,
         lock_timeout=lock_timeout,
-        lease_ttl=t.lease,
-        timeout=t.confirm if timeout is None else timeout,
-        poll_initial=t.poll_initial,
-        poll_max=t.poll_max,
-        wait=not no_wait,
         workers=workers or workers_setting(),
+        settings=rt.settings(timeout=timeout, no_wait=no_wait),
     )
 
     def walmart_for_order() -> WalmartClient:

@@ -39,9 +39,10 @@ from wmsync.errors import (
     UsageError,
     WmsyncError,
 )
-from wmsync.journal import ALREADY_DONE, DoneOperation, Journal
+from wmsync.journal import DoneOperation, Journal
 from wmsync.walmart import rules
 from wmsync.workflows.base import SKU_MAX, check_order_arg
+from wmsync.workflows.context import Context
 
 Format = Literal["csv", "jsonl"]
 
@@ -775,10 +776,8 @@ def outcome_of_error(exc: BaseException) -> Outcome:
     if isinstance(exc, LeaseTimeoutError):
         return Outcome(SKIPPED, int(exc.exit_code), exc.message, exc.hint)
     if isinstance(exc, UnconfirmedError):
-        payload = getattr(exc, "payload", None) or {}
-        return Outcome(
-            PENDING, int(exc.exit_code), exc.message, exc.hint, purchase_order_id=payload.get("purchase_order_id")
-        )
+        po = exc.outcome.purchase_order_id if exc.outcome is not None else None
+        return Outcome(PENDING, int(exc.exit_code), exc.message, exc.hint, purchase_order_id=po)
     if isinstance(exc, WmsyncError):
         return Outcome(FAILED, int(exc.exit_code), exc.message, exc.hint)
     return Outcome(FAILED, int(ExitCode.INTERNAL), f"internal error: {type(exc).__name__}: {exc}")
@@ -788,12 +787,11 @@ def outcome_of_error(exc: BaseException) -> Outcome:
 class RunOptions:
     dry_run: bool = False
     lock_timeout: float = 60.0
-    lease_ttl: float = 600.0
     via: str = "direct"
 
 
-def ship_package(deps: Any, pkg: ShipPackage, settings: Any, opts: RunOptions) -> Outcome:
-    """Run one package with the single-order workflow (``deps``: :class:`wmsync.workflows.ship.Deps`)."""
+def ship_package(ctx: Context, pkg: ShipPackage, opts: RunOptions) -> Outcome:
+    """Run one package with the single-order workflow."""
     from wmsync.workflows import ship as wf
 
     req = wf.ShipRequest(
@@ -807,42 +805,22 @@ def ship_package(deps: Any, pkg: ShipPackage, settings: Any, opts: RunOptions) -
         via=opts.via,  # type: ignore[arg-type]
     )
     try:
-        doc = wf.execute(
-            deps, req, settings, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout, lease_ttl=opts.lease_ttl
-        )
+        done = wf.execute(ctx, req, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout)
     except Exception as exc:
         return outcome_of_error(exc)
-    return Outcome(str(doc.get("result")), 0, purchase_order_id=doc.get("purchase_order_id"))
+    return Outcome(str(done.result), 0, purchase_order_id=done.purchase_order_id)
 
 
-def cancel_order(deps: Any, job: CancelJob, settings: Any, opts: RunOptions) -> Outcome:
-    """Run one cancellation (``deps``: :class:`wmsync.workflows.cancel.Deps`, confirming without asking)."""
-    from wmsync.journal import DONE_STATES
+def cancel_order(ctx: Context, job: CancelJob, opts: RunOptions) -> Outcome:
+    """Run one cancellation with the single-order workflow, confirming without asking."""
     from wmsync.workflows import cancel as wf
 
     req = wf.CancelRequest(order=job.order, reason=job.reason, items=job.items)
     try:
-        doc = wf.execute(
-            deps, req, settings, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout, lease_ttl=opts.lease_ttl
-        )
+        done = wf.execute(ctx, req, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout)
     except Exception as exc:
         return outcome_of_error(exc)
-    result = str(doc.get("result"))
-    po = doc.get("purchase_order_id")
-    if result == ALREADY and not opts.dry_run and po:
-        # record it, so the next run of the same file skips it without reading
-        key = wf.op_key(str(po), job.items)
-        if not any(op.state in DONE_STATES for op in deps.journal.by_key(deps.store_name, key)):
-            op = deps.journal.start(
-                store=deps.store_name,
-                kind="cancel",
-                op_key=key,
-                order_number=doc.get("order"),
-                purchase_order_id=str(po),
-                params={"reason": job.reason_code, "items": dict(job.items or {})},
-            )
-            deps.journal.finish(op, ALREADY_DONE, result={"result": ALREADY})
-    return Outcome(result, 0, purchase_order_id=po)
+    return Outcome(str(done.result), 0, purchase_order_id=done.purchase_order_id)
 
 
 def run_jobs(

@@ -10,18 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
-from wmsync.clock import Clock
-from wmsync.commerce.client import CommerceClient
 from wmsync.commerce.models import Order
-from wmsync.config import StoreConfig
-from wmsync.errors import CommerceRefusedError, OutcomeUnknownError, RefusedError, UsageError
-from wmsync.journal import ALREADY_DONE, CONFIRMED, DONE_STATES, FAILED, PENDING, Journal
+from wmsync.errors import CommerceRefusedError, RefusedError, UnconfirmedError, UsageError
+from wmsync.journal import ALREADY_DONE, CONFIRMED, DONE_STATES, PENDING
 from wmsync.walmart import rules
-from wmsync.walmart.client import WalmartClient
 from wmsync.walmart.models import (
     CancelLine,
     CancelLineStatus,
@@ -31,16 +27,11 @@ from wmsync.walmart.models import (
     line_sort_key,
 )
 from wmsync.walmart.models import cancel_body as walmart_cancel_body
-from wmsync.workflows.base import (
-    awaiting_confirmation,
-    guard_resend,
-    order_lease,
-    poll,
-    read_walmart_order,
-    renewing,
-    settle_unknown,
-)
-from wmsync.workflows.ship import Settings, line_report
+from wmsync.workflows.base import read_walmart_order
+from wmsync.workflows.context import Context
+from wmsync.workflows.results import CancelOutcome, PlannedRequest, Result, line_report
+from wmsync.workflows.session import order_session
+from wmsync.workflows.steps import Operation, operation, sent_earlier, wait_confirmed, write_step
 
 
 @dataclass(frozen=True)
@@ -285,275 +276,234 @@ def _comment_present(order: Order, marker: str) -> bool:
     return any(marker in (c.comment or "") for c in order.status_histories)
 
 
-@dataclass
-class Deps:
-    store_name: str
-    store: StoreConfig
-    commerce: CommerceClient
-    walmart: WalmartClient
-    journal: Journal
-    clock: Clock
-    progress: Callable[[str], None] = lambda _m: None
-    note: Callable[[str], None] = lambda _m: None
-    confirm: Callable[[CancelPlan], bool] = lambda _p: True
-
-
 def _confirmed(wm: WalmartOrder, target: Mapping[str, int]) -> bool:
     now = cancelled_by_sku(wm)
     return all(now.get(s, 0) >= q for s, q in target.items())
 
 
+def requests_of(the_plan: CancelPlan) -> tuple[PlannedRequest, ...]:
+    """The exact requests the plan will send, for --dry-run."""
+    po, entity_id = the_plan.purchase_order_id, the_plan.order.entity_id
+    out: list[PlannedRequest] = []
+    if the_plan.walmart_body:
+        out.append(PlannedRequest("walmart", "POST", f"/v3/orders/{po}/cancel", the_plan.walmart_body))
+    if the_plan.commerce_cancel:
+        out.append(PlannedRequest("commerce", "POST", f"/V1/orders/{entity_id}/cancel", None))
+    if the_plan.comment:
+        body = {"statusHistory": {"comment": the_plan.comment}}
+        out.append(PlannedRequest("commerce", "POST", f"/V1/orders/{entity_id}/comments", body))
+    return tuple(out)
+
+
+def earlier_baseline(ctx: Context, key: str) -> dict[str, int] | None:
+    """The Walmart cancelled quantities an earlier attempt of this cancel saw first (the unfinished one, else
+    the latest), from this machine's journal."""
+    with_baseline = [
+        op for op in ctx.journal.by_key(ctx.store_name, key) if isinstance(op.params.get("baseline"), dict)
+    ]
+    unfinished = [op for op in with_baseline if op.state not in DONE_STATES]
+    chosen = unfinished[-1] if unfinished else (with_baseline[-1] if with_baseline else None)
+    if chosen is None:
+        return None
+    return {k: int(v) for k, v in chosen.params["baseline"].items()}
+
+
+def record_already_done(ctx: Context, the_plan: CancelPlan, key: str, items: Mapping[str, int | None] | None) -> None:
+    """Nothing to do: recorded once, so a file run of the same cancellation skips it without reading."""
+    if any(op.state in DONE_STATES for op in ctx.journal.by_key(ctx.store_name, key)):
+        return
+    with operation(
+        ctx,
+        kind="cancel",
+        key=key,
+        order_number=the_plan.order.increment_id,
+        purchase_order_id=the_plan.purchase_order_id,
+        params={"reason": the_plan.reason, "items": dict(items or {})},
+    ) as op:
+        op.finish(ALREADY_DONE, Result.ALREADY_DONE)
+
+
+# ---------------------------------------------------------------- the steps, in order
+
+
+def cancel_on_walmart(op: Operation, p: CancelPlan, wm: WalmartOrder) -> WalmartOrder:
+    ctx, po = op.ctx, p.purchase_order_id
+    if p.walmart_body is None or sent_earlier(op, "walmart_cancel"):
+        return wm
+    body = p.walmart_body
+    before = sum(cancelled_by_sku(wm).values())
+    return write_step(
+        op,
+        "walmart_cancel",
+        progress="cancelling on Walmart",
+        body=body,
+        send=lambda: WalmartOrder.model_validate(ctx.walmart.cancel(po, body)),
+        read=lambda: WalmartOrder.model_validate(ctx.walmart.get_order(po)),
+        applied=lambda w: sum(cancelled_by_sku(w).values()) > before,
+        what="the Walmart cancellation",
+    )
+
+
+def cancel_in_commerce(op: Operation, p: CancelPlan) -> None:
+    if not p.commerce_cancel:
+        return
+    ctx, entity_id = op.ctx, p.order.entity_id
+
+    def send() -> bool:
+        ctx.commerce.cancel(entity_id)
+        return True
+
+    try:
+        write_step(
+            op,
+            "commerce_cancel",
+            progress="cancelling the Commerce order",
+            send=send,
+            read=lambda: Order.model_validate(ctx.commerce.get_order(entity_id)).state == "canceled",
+            applied=bool,
+            what="the Commerce cancel",
+        )
+    except CommerceRefusedError as exc:
+        # Walmart is cancelled; Commerce refused after all. Keep the reason on the order, then say so.
+        op.step("commerce_cancel", "refused")
+        if p.comment:
+            ctx.commerce.add_comment(entity_id, p.comment, status=p.order.status)
+            op.step("commerce_comment", "done")
+        raise CommerceRefusedError(
+            f"Walmart is cancelled, but Commerce refused to cancel order {p.order.increment_id}",
+            service="Commerce",
+            status=200,
+            hint=(exc.hint or "") + " — the reason is recorded in the order history",
+        ) from exc
+
+
+def record_reason(op: Operation, p: CancelPlan) -> None:
+    if not p.comment:
+        return
+    ctx, entity_id, comment = op.ctx, p.order.entity_id, p.comment
+    # the status is sent along: on some Magento 2.4 releases a comment without one blanks the order's status
+    # (magento/magento2#34180)
+    status = "canceled" if p.commerce_cancel else p.order.status
+
+    def send() -> bool:
+        ctx.commerce.add_comment(entity_id, comment, status=status)
+        return True
+
+    write_step(
+        op,
+        "commerce_comment",
+        progress="recording the reason on the Commerce order",
+        send=send,
+        read=lambda: _comment_present(Order.model_validate(ctx.commerce.get_order(entity_id)), p.marker),
+        applied=bool,
+        what="the Commerce order comment",
+    )
+
+
+def run_steps(op: Operation, p: CancelPlan, wm: WalmartOrder) -> WalmartOrder:
+    """Walmart first (the customer-facing side), then the Commerce cancel, then the reason as a comment.
+    Returns the latest Walmart order seen."""
+    latest = cancel_on_walmart(op, p, wm)
+    cancel_in_commerce(op, p)
+    record_reason(op, p)
+    return latest
+
+
+def confirm_cancel(op: Operation, p: CancelPlan, latest: WalmartOrder) -> tuple[Result, WalmartOrder]:
+    ctx, po = op.ctx, p.purchase_order_id
+    result = Result.CONFIRMED
+    if not _confirmed(latest, p.target):
+        if not ctx.settings.wait:
+            result = Result.PENDING
+        else:
+            ok, seen = wait_confirmed(
+                ctx,
+                lambda: WalmartOrder.model_validate(ctx.walmart.get_order(po)),
+                lambda w: _confirmed(w, p.target),
+                on_wait=lambda _el, _d: ctx.progress("waiting for Walmart to show the cancellation"),
+            )
+            latest = seen or latest
+            result = Result.CONFIRMED if ok else Result.PENDING
+    state = CONFIRMED if result is Result.CONFIRMED else PENDING
+    if p.walmart_body is None and not p.commerce_cancel:
+        state = ALREADY_DONE if result is Result.CONFIRMED else state
+        result = Result.ALREADY_DONE if result is Result.CONFIRMED and p.comment is None else result
+    op.finish(
+        state,
+        result,
+        confirm_deadline=ctx.clock.time() + ctx.settings.timeout if result is Result.PENDING else None,
+    )
+    return result, latest
+
+
+# ---------------------------------------------------------------- the whole command
+
+
 def execute(
-    deps: Deps,
+    ctx: Context,
     req: CancelRequest,
-    settings: Settings,
     *,
     dry_run: bool = False,
     lock_timeout: float = 60.0,
-    lease_ttl: float = 600.0,
-) -> dict[str, Any]:
-    from wmsync.errors import UnconfirmedError
-    from wmsync.workflows.base import find_commerce_order, purchase_order_of
-
+    confirm: Callable[[CancelPlan], bool] = lambda _p: True,
+) -> CancelOutcome:
+    """Read → plan → act → confirm. ``confirm`` is asked before anything is sent (not on a dry run)."""
     # the reason is checked before anything is read
     try:
         rules.resolve_cancellation_reason(req.reason)
     except rules.RuleViolation as exc:
         raise UsageError(exc.message, hint=exc.hint) from exc
-    read_at = deps.journal.now()
-    order = find_commerce_order(deps.commerce, deps.store, req.order)
-    po = purchase_order_of(order, deps.store)
-    with order_lease(
-        deps.journal,
-        deps.store_name,
-        po,
-        order.increment_id,
-        dry_run=dry_run,
-        wait=lock_timeout,
-        ttl=lease_ttl + settings.timeout + settings.unknown_grace,
-        sleep=deps.clock.sleep,
-    ):
-        if not dry_run and deps.journal.changed_since(deps.store_name, po, read_at):
-            # another run worked on this order after it was read: plan from what it left, not from before
-            order = Order.model_validate(deps.commerce.get_order(order.entity_id))
-        deps = replace(
-            deps,
-            progress=renewing(
-                deps.progress,
-                deps.journal,
-                deps.store_name,
-                po,
-                dry_run=dry_run,
-                ttl=lease_ttl + settings.timeout + 3 * settings.unknown_grace,
-            ),
-        )
-        wm = read_walmart_order(deps.walmart, po, order.increment_id)
+    with order_session(ctx, req.order, dry_run=dry_run, lock_timeout=lock_timeout) as session:
+        ctx, order, po = session.ctx, session.order, session.purchase_order_id
+        wm = read_walmart_order(ctx.walmart, po, order.increment_id)
         key = op_key(po, req.items)
-        baseline: dict[str, int] | None = None
-        earlier = deps.journal.by_key(deps.store_name, key)
-        with_baseline = [op for op in earlier if isinstance(op.params.get("baseline"), dict)]
-        unfinished = [op for op in with_baseline if op.state not in DONE_STATES]
-        chosen = unfinished[-1] if unfinished else (with_baseline[-1] if with_baseline else None)
-        if chosen is not None:
-            baseline = {k: int(v) for k, v in chosen.params["baseline"].items()}
         marker = f"[wmsync {key}]"
+        baseline = earlier_baseline(ctx, key)
         if baseline is None:  # no journal entry here (another machine, a lost data dir): the order says
             baseline = baseline_from_comments(order, marker)
         the_plan = plan(order, po, wm, req, baseline=baseline, comment_present=_comment_present(order, marker))
-        doc: dict[str, Any] = {
-            "order": order.increment_id,
-            "purchase_order_id": po,
-            "reason": the_plan.reason,
-            "partial": the_plan.partial,
-            "warnings": the_plan.warnings,
-            "notes": the_plan.notes,
-            "commerce_todo": the_plan.commerce_todo,
-        }
+
+        def outcome(
+            result: Result, latest: WalmartOrder, requests: tuple[PlannedRequest, ...] | None = None
+        ) -> CancelOutcome:
+            return CancelOutcome(
+                order=order.increment_id,
+                purchase_order_id=po,
+                reason=the_plan.reason,
+                partial=the_plan.partial,
+                warnings=tuple(the_plan.warnings),
+                notes=tuple(the_plan.notes),
+                commerce_todo=tuple(the_plan.commerce_todo),
+                result=result,
+                lines=line_report(latest),
+                correlation_ids=tuple(ctx.walmart.correlation_ids),
+                requests=requests,
+            )
+
         if dry_run:
-            reqs: list[dict[str, Any]] = []
-            if the_plan.walmart_body:
-                reqs.append(
-                    {
-                        "service": "walmart",
-                        "method": "POST",
-                        "path": f"/v3/orders/{po}/cancel",
-                        "body": the_plan.walmart_body,
-                    }
-                )
-            if the_plan.commerce_cancel:
-                reqs.append(
-                    {
-                        "service": "commerce",
-                        "method": "POST",
-                        "path": f"/V1/orders/{order.entity_id}/cancel",
-                        "body": None,
-                    }
-                )
-            if the_plan.comment:
-                reqs.append(
-                    {
-                        "service": "commerce",
-                        "method": "POST",
-                        "path": f"/V1/orders/{order.entity_id}/comments",
-                        "body": {"statusHistory": {"comment": the_plan.comment}},
-                    }
-                )
-            doc.update(
-                result="dry_run",
-                requests=reqs,
-                lines=line_report(wm),
-                correlation_ids=list(deps.walmart.correlation_ids),
-            )
-            return doc
-        if the_plan.nothing_to_do or (
-            the_plan.walmart_body is None
-            and not the_plan.commerce_cancel
-            and _confirmed(wm, the_plan.target)
-            and the_plan.comment is None
-        ):
-            doc.update(
-                result="already_done",
-                lines=line_report(wm),
-                correlation_ids=list(deps.walmart.correlation_ids),
-            )
-            return doc
+            return outcome(Result.DRY_RUN, wm, requests_of(the_plan))
+        if the_plan.nothing_to_do:
+            record_already_done(ctx, the_plan, key, req.items)
+            return outcome(Result.ALREADY_DONE, wm)
         for w in the_plan.warnings:
-            deps.note("warning: " + w)
+            ctx.note("warning: " + w)
         for n in the_plan.notes:
-            deps.note(n)
-        if not deps.confirm(the_plan):
+            ctx.note(n)
+        if not confirm(the_plan):
             raise RefusedError("cancelled nothing: not confirmed")
         params: dict[str, Any] = {
             "reason": the_plan.reason,
             "items": dict(req.items or {}),
             "baseline": baseline if baseline is not None else cancelled_by_sku(wm),
         }
-        op = deps.journal.start(
-            store=deps.store_name,
-            kind="cancel",
-            op_key=key,
-            order_number=order.increment_id,
-            purchase_order_id=po,
-            params=params,
-        )
-        latest = wm
-        try:
-            quiet, grace, now = settings.resend_quiet, settings.unknown_grace, deps.clock.time()
-            if the_plan.walmart_body is not None and awaiting_confirmation(
-                deps.journal, deps.store_name, key, "walmart_cancel", now=now
-            ):
-                deps.progress("sent by an earlier run: waiting for Walmart to show it, not sending it again")
-            elif the_plan.walmart_body is not None:
-                deps.progress("cancelling on Walmart")
-                guard_resend(deps.journal, deps.store_name, key, "walmart_cancel", now=now, quiet=quiet)
-                deps.journal.step(op, "walmart_cancel", "started", {"body": the_plan.walmart_body})
-                try:
-                    latest = WalmartOrder.model_validate(deps.walmart.cancel(po, the_plan.walmart_body))
-                except OutcomeUnknownError as exc:
-                    deps.journal.step(op, "walmart_cancel", "unknown")
-                    before = sum(cancelled_by_sku(wm).values())
-                    latest = settle_unknown(
-                        lambda: WalmartOrder.model_validate(deps.walmart.get_order(po)),
-                        lambda w: sum(cancelled_by_sku(w).values()) > before,
-                        clock=deps.clock,
-                        grace=grace,
-                        what="the Walmart cancellation",
-                        correlation_id=exc.correlation_id,
-                    )
-                deps.journal.step(op, "walmart_cancel", "done")
-            if the_plan.commerce_cancel:
-                deps.progress("cancelling the Commerce order")
-                guard_resend(deps.journal, deps.store_name, key, "commerce_cancel", now=now, quiet=quiet)
-                deps.journal.step(op, "commerce_cancel", "started")
-                try:
-                    deps.commerce.cancel(order.entity_id)
-                except OutcomeUnknownError:
-                    deps.journal.step(op, "commerce_cancel", "unknown")
-                    settle_unknown(
-                        lambda: Order.model_validate(deps.commerce.get_order(order.entity_id)),
-                        lambda o: o.state == "canceled",
-                        clock=deps.clock,
-                        grace=grace,
-                        what="the Commerce cancel",
-                    )
-                except CommerceRefusedError as exc:
-                    # Walmart is cancelled; Commerce refused after all. Keep the reason on the order, then say so.
-                    deps.journal.step(op, "commerce_cancel", "refused")
-                    if the_plan.comment:
-                        deps.commerce.add_comment(order.entity_id, the_plan.comment, status=order.status)
-                        deps.journal.step(op, "commerce_comment", "done")
-                    raise CommerceRefusedError(
-                        f"Walmart is cancelled, but Commerce refused to cancel order {order.increment_id}",
-                        service="Commerce",
-                        status=200,
-                        hint=(exc.hint or "") + " — the reason is recorded in the order history",
-                    ) from exc
-                deps.journal.step(op, "commerce_cancel", "done")
-            if the_plan.comment:
-                deps.progress("recording the reason on the Commerce order")
-                guard_resend(deps.journal, deps.store_name, key, "commerce_comment", now=now, quiet=quiet)
-                deps.journal.step(op, "commerce_comment", "started")
-                # the status is sent along: on some Magento 2.4 releases a comment without one blanks the order's
-                # status (magento/magento2#34180)
-                status = "canceled" if the_plan.commerce_cancel else order.status
-                try:
-                    deps.commerce.add_comment(order.entity_id, the_plan.comment, status=status)
-                except OutcomeUnknownError:
-                    deps.journal.step(op, "commerce_comment", "unknown")
-                    settle_unknown(
-                        lambda: Order.model_validate(deps.commerce.get_order(order.entity_id)),
-                        lambda o: _comment_present(o, the_plan.marker),
-                        clock=deps.clock,
-                        grace=grace,
-                        what="the Commerce order comment",
-                    )
-                deps.journal.step(op, "commerce_comment", "done")
-            result = "confirmed"
-            if not _confirmed(latest, the_plan.target):
-                if not settings.wait:
-                    result = "pending"
-                else:
-                    box: list[WalmartOrder] = []
-
-                    def check() -> bool:
-                        w = WalmartOrder.model_validate(deps.walmart.get_order(po))
-                        box[:] = [w]
-                        return _confirmed(w, the_plan.target)
-
-                    ok = poll(
-                        check,
-                        clock=deps.clock,
-                        timeout=settings.timeout,
-                        initial=settings.poll_initial,
-                        maximum=settings.poll_max,
-                        on_wait=lambda _el, _d: deps.progress("waiting for Walmart to show the cancellation"),
-                    )
-                    latest = box[0] if box else latest
-                    result = "confirmed" if ok else "pending"
-            state = CONFIRMED if result == "confirmed" else PENDING
-            if the_plan.walmart_body is None and not the_plan.commerce_cancel:
-                state = ALREADY_DONE if result == "confirmed" else state
-                result = "already_done" if result == "confirmed" and the_plan.comment is None else result
-            deps.journal.finish(
-                op,
-                state,
-                result={"result": result},
-                correlation_ids=deps.walmart.correlation_ids[-10:],
-                confirm_deadline=deps.clock.time() + settings.timeout if result == "pending" else None,
+        with operation(
+            ctx, kind="cancel", key=key, order_number=order.increment_id, purchase_order_id=po, params=params
+        ) as op:
+            latest = run_steps(op, the_plan, wm)
+            result, latest = confirm_cancel(op, the_plan, latest)
+        done = outcome(result, latest)
+        if result is Result.PENDING and ctx.settings.wait:
+            raise UnconfirmedError(
+                f"sent, but Walmart did not show the cancellation within {ctx.settings.timeout:.0f}s", outcome=done
             )
-        except BaseException as exc:
-            code = getattr(exc, "code", None)
-            deps.journal.finish(
-                op,
-                FAILED,
-                error=(str(exc) or ("interrupted" if isinstance(exc, KeyboardInterrupt) else type(exc).__name__))[:500],
-                error_code=code if isinstance(code, str) else None,
-                correlation_ids=deps.walmart.correlation_ids[-10:],
-            )
-            raise
-        doc.update(result=result, lines=line_report(latest), correlation_ids=list(deps.walmart.correlation_ids))
-        if result == "pending" and settings.wait:
-            err = UnconfirmedError(f"sent, but Walmart did not show the cancellation within {settings.timeout:.0f}s")
-            err.payload = doc  # type: ignore[attr-defined]
-            raise err
-        return doc
+        return done

@@ -62,6 +62,7 @@ from wmsync.workflows.batch import (
     outcome_of_error,
     run_jobs,
 )
+from wmsync.workflows.context import Context, Settings
 
 #: The window of a first run (no ``--since``, no earlier successful run).
 FIRST_RUN_WINDOW = timedelta(days=7)
@@ -99,12 +100,9 @@ class SyncOptions:
     since: datetime | None = None
     dry_run: bool = False
     lock_timeout: float = 30.0
-    lease_ttl: float = 600.0
-    timeout: float = 300.0
-    poll_initial: float = 1.0
-    poll_max: float = 30.0
-    wait: bool = True
     workers: int = 8
+    #: the store's timeouts (built by the CLI, as for ship and cancel)
+    settings: Settings = field(default_factory=Settings)
 
 
 @dataclass
@@ -411,32 +409,20 @@ def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
     cm = uses_channel_manager(deps.store, ops) or deps.store.submit == "channel-manager"
     report = compare(order, item.shipments, wm, ops, deps.clock.time(), channel_manager=cm)
     diffs = list(report.differences)
-    settings = ship_wf.Settings(
-        timeout=opts.timeout, poll_initial=opts.poll_initial, poll_max=opts.poll_max, wait=opts.wait
-    )
+    ctx = Context(deps.store_name, deps.store, deps.commerce, walmart, journal, deps.clock, opts.settings)
     problems: list[int] = []
     ship_needed = not cm and any(d.kind == SHIP_DIFF and not d.pending for d in diffs)
     if ship_needed:
-        sdeps = ship_wf.Deps(
-            store_name=deps.store_name,
-            store=deps.store,
-            commerce=deps.commerce,
-            walmart=walmart,
-            journal=journal,
-            clock=deps.clock,
-        )
         try:
-            doc = ship_wf.execute(
-                sdeps,
+            shipped = ship_wf.execute(
+                ctx,
                 ship_wf.ShipRequest(order=order.increment_id, via="direct"),
-                settings,
                 dry_run=opts.dry_run,
                 lock_timeout=opts.lock_timeout,
-                lease_ttl=opts.lease_ttl,
                 order=order,
                 shipments=item.shipments,
             )
-            outcome = Outcome(str(doc["result"]))
+            outcome = Outcome(str(shipped.result))
         except Exception as exc:
             outcome = outcome_of_error(exc)
         outcome.correlation_ids = list(walmart.correlation_ids[-20:]) if deps.walmart_for_order else []
@@ -448,25 +434,14 @@ def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
     reason = deps.store.default_cancel_reason
     cancel_needed = order.state == "canceled" and any(d.kind == CANCEL_DIFF and not d.pending for d in diffs)
     if cancel_needed and reason and not cm:
-        cdeps = cancel_wf.Deps(
-            store_name=deps.store_name,
-            store=deps.store,
-            commerce=deps.commerce,
-            walmart=walmart,
-            journal=journal,
-            clock=deps.clock,
-            confirm=lambda _p: True,
-        )
         try:
-            doc = cancel_wf.execute(
-                cdeps,
+            cancelled = cancel_wf.execute(
+                ctx,
                 cancel_wf.CancelRequest(order=order.increment_id, reason=reason, walmart_only=True),
-                settings,
                 dry_run=opts.dry_run,
                 lock_timeout=opts.lock_timeout,
-                lease_ttl=opts.lease_ttl,
             )
-            outcome = Outcome(str(doc["result"]))
+            outcome = Outcome(str(cancelled.result))
         except Exception as exc:
             outcome = outcome_of_error(exc)
         result.actions.append(_action("cancel", outcome))

@@ -1,0 +1,52 @@
+"""One order session: find the order on both sides → take the order's lease → re-read what another run may
+have changed meanwhile. Ship and cancel work on an order only inside one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from wmsync.commerce.models import Order
+from wmsync.workflows.base import find_commerce_order, order_lease, purchase_order_of, renewing
+from wmsync.workflows.context import Context
+
+
+@dataclass(frozen=True)
+class OrderSession:
+    """``ctx.progress`` renews the order's lease (called before every write and every wait). ``changed``:
+    another run worked on the order after it was first read (the Commerce order was read again)."""
+
+    ctx: Context
+    order: Order
+    purchase_order_id: str
+    changed: bool
+
+
+@contextmanager
+def order_session(
+    ctx: Context, order_arg: str, *, dry_run: bool, lock_timeout: float, order: Order | None = None
+) -> Iterator[OrderSession]:
+    """``order``: the Commerce order when the caller has just read it (``wmsync sync``), so it is not searched
+    again. A dry run reads only and takes no lease."""
+    read_at = ctx.journal.now()
+    if order is None:
+        order = find_commerce_order(ctx.commerce, ctx.store, order_arg)
+    po = purchase_order_of(order, ctx.store)
+    ttl = ctx.settings.lease_ttl
+    with order_lease(
+        ctx.journal,
+        ctx.store_name,
+        po,
+        order.increment_id,
+        dry_run=dry_run,
+        wait=lock_timeout,
+        ttl=ttl,
+        sleep=ctx.clock.sleep,
+    ):
+        changed = not dry_run and ctx.journal.changed_since(ctx.store_name, po, read_at)
+        if changed:
+            # another run worked on this order after it was read: plan from what it left, not from before
+            order = Order.model_validate(ctx.commerce.get_order(order.entity_id))
+        progress = renewing(ctx.progress, ctx.journal, ctx.store_name, po, ttl=ttl, dry_run=dry_run)
+        yield OrderSession(ctx.with_(progress=progress), order, po, changed)
