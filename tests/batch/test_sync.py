@@ -14,7 +14,7 @@ from wmsync.cli.common import Runtime
 from wmsync.clock import SYSTEM
 from wmsync.sandbox import Sandbox
 from wmsync.workflows import sync as wf
-from wmsync.workflows.context import Settings
+from wmsync.workflows.context import Context, Settings
 
 FEDEX = [f"70000000{i:04d}" for i in range(10)]
 
@@ -100,14 +100,16 @@ def runtime() -> Iterator[Runtime]:
     rt.close()
 
 
-def _deps(rt: Runtime, **store: Any) -> wf.SyncDeps:
-    st = rt.store()
-    return wf.SyncDeps(store_name=st.name, store=st.config.model_copy(update=store), commerce=rt.commerce(),
-                       walmart=rt.walmart(), journal=rt.journal(), clock=SYSTEM)
-
-
 QUICK = Settings(timeout=5, poll_initial=0.01, poll_max=0.05, unknown_grace=0.3, resend_quiet=0)
-FAST = wf.SyncOptions(workers=3, settings=QUICK)
+
+
+def _deps(rt: Runtime, **store: Any) -> Context:
+    st = rt.store()
+    return Context(st.name, st.config.model_copy(update=store), rt.commerce(), rt.walmart(), rt.journal(), SYSTEM,
+                   QUICK)
+
+
+FAST = wf.SyncOptions(workers=3)
 
 
 def test_commerce_cancellation_is_pushed_only_with_a_default_reason(cli: Any, sandbox: Sandbox, commerce: Commerce,
@@ -149,7 +151,7 @@ def test_two_concurrent_syncs_send_each_shipment_once(sandbox: Sandbox, commerce
     def one() -> None:
         rt = Runtime.create("sandbox")
         try:
-            reports.append(wf.run_sync(_deps(rt), wf.SyncOptions(workers=3, settings=QUICK, lock_timeout=30)))
+            reports.append(wf.run_sync(_deps(rt), wf.SyncOptions(workers=3, lock_timeout=30)))
         finally:
             rt.close()
 

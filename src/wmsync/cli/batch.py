@@ -341,7 +341,7 @@ def _run(
         def report(job: Any, outcome: Outcome) -> None:
             reporter.add(_results_for(job, outcome, kind))
 
-        from wmsync.workflows.batch import run_jobs
+        from wmsync.workflows.runner import run_jobs
 
         try:
             with reporter.progress(pending_rows):

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from wmsync.walmart.client import WalmartClient
+    from wmsync.workflows.context import Context
 
 SYNC_HELP = """Reconcile Commerce and Walmart: what Channel Manager does in the background, for cron.
 
@@ -64,44 +65,26 @@ def sync(
     from datetime import UTC, datetime
 
     from wmsync.cli.batch import RowIds, RowWalmart, ThreadJournals, workers_setting
-    from wmsync.clock import SYSTEM
     from wmsync.timeparse import parse_since
     from wmsync.workflows import sync as wf
 
     rt = Runtime.create(store, config, json, verbose, trace_file)
     when = parse_since(since, datetime.now(UTC)) if since is not None else None
-    st = rt.store()
     walmart = rt.walmart()
-    commerce = rt.commerce()
+    rt.commerce()
     journal = rt.journal()
     ids = RowIds()
     walmart.http.tracers.append(ids)
     journals = ThreadJournals(journal.path)
-    opts = wf.SyncOptions(
-        since=when,
-        dry_run=dry_run,
-        lock_timeout=lock_timeout,
-        workers=workers or workers_setting(),
-        settings=rt.settings(timeout=timeout, no_wait=no_wait),
-    )
+    opts = wf.SyncOptions(since=when, dry_run=dry_run, lock_timeout=lock_timeout, workers=workers or workers_setting())
+    settings = rt.settings(timeout=timeout, no_wait=no_wait)
 
-    def walmart_for_order() -> WalmartClient:
-        return cast("WalmartClient", RowWalmart(walmart, ids.start()))
+    def for_order(ctx: Context) -> Context:
+        return ctx.with_(journal=journals.get(), walmart=cast("WalmartClient", RowWalmart(walmart, ids.start())))
 
     try:
         with rt.out.spinner("syncing") as update:
-            deps = wf.SyncDeps(
-                store_name=st.name,
-                store=st.config,
-                commerce=commerce,
-                walmart=walmart,
-                journal=journal,
-                clock=SYSTEM,
-                journal_for_thread=journals.get,
-                walmart_for_order=walmart_for_order,
-                progress=update,
-            )
-            report = wf.run_sync(deps, opts)
+            report = wf.run_sync(rt.context(settings, progress=update), opts, for_order=for_order)
     finally:
         journals.close()
     data = report.to_json()

@@ -44,16 +44,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from wmsync.clock import Clock
 from wmsync.commerce.client import CommerceClient, Filter
 from wmsync.commerce.models import Order, Shipment
-from wmsync.config import StoreConfig
 from wmsync.errors import ExitCode, NotFoundError, WmsyncError, worst
 from wmsync.journal import Journal
 from wmsync.timeparse import commerce_time, rfc3339, walmart_time
 from wmsync.walmart.client import WalmartClient
 from wmsync.walmart.models import WalmartOrder
-from wmsync.workflows.batch import (
+from wmsync.workflows.context import Context
+from wmsync.workflows.runner import (
     ALREADY,
     CONFIRMED,
     DRY_RUN,
@@ -62,7 +61,6 @@ from wmsync.workflows.batch import (
     outcome_of_error,
     run_jobs,
 )
-from wmsync.workflows.context import Context, Settings
 
 #: The window of a first run (no ``--since``, no earlier successful run).
 FIRST_RUN_WINDOW = timedelta(days=7)
@@ -81,28 +79,11 @@ CANCEL_DIFF = "commerce_cancel_not_on_walmart"
 
 
 @dataclass
-class SyncDeps:
-    store_name: str
-    store: StoreConfig
-    commerce: CommerceClient
-    walmart: WalmartClient
-    journal: Journal
-    clock: Clock
-    #: the journal connection of the calling worker thread (its own lease owner)
-    journal_for_thread: Callable[[], Journal] | None = None
-    #: the Walmart client for one order (the shared one, with that order's own correlation ids)
-    walmart_for_order: Callable[[], WalmartClient] | None = None
-    progress: Callable[[str], None] = lambda _m: None
-
-
-@dataclass
 class SyncOptions:
     since: datetime | None = None
     dry_run: bool = False
     lock_timeout: float = 30.0
     workers: int = 8
-    #: the store's timeouts (built by the CLI, as for ship and cancel)
-    settings: Settings = field(default_factory=Settings)
 
 
 @dataclass
@@ -279,7 +260,7 @@ class _Source:
     """The stream of orders to check, read lazily by the worker threads (under run_jobs' lock)."""
 
     def __init__(
-        self, deps: SyncDeps, report: SyncReport, start: datetime, changed: dict[str, str], outstanding: list[str]
+        self, deps: Context, report: SyncReport, start: datetime, changed: dict[str, str], outstanding: list[str]
     ) -> None:
         self.deps = deps
         self.report = report
@@ -376,14 +357,14 @@ def _ok(outcome: Outcome) -> bool:
     return outcome.result in (CONFIRMED, ALREADY, DRY_RUN) or (outcome.result == PENDING and not outcome.exit_code)
 
 
-def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
-    """Compare one order, push what sync may push, report the rest."""
+def check_order(ctx: Context, opts: SyncOptions, item: Item, *, own_ids: bool = False) -> OrderResult:
+    """Compare one order, push what sync may push, report the rest. ``own_ids``: ``ctx.walmart`` keeps this
+    order's correlation ids only (they are reported with its actions)."""
     from wmsync.workflows import cancel as cancel_wf
     from wmsync.workflows import ship as ship_wf
     from wmsync.workflows.status import compare, uses_channel_manager
 
-    journal = deps.journal_for_thread() if deps.journal_for_thread else deps.journal
-    walmart = deps.walmart_for_order() if deps.walmart_for_order else deps.walmart
+    journal, walmart = ctx.journal, ctx.walmart
     order, po = item.order, item.po
     result = OrderResult(order.increment_id, po)
     try:
@@ -405,11 +386,10 @@ def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
         result.actions.append(_action("read", outcome))
         result.verdict, result.exit_code = "failed", int(ExitCode.BATCH_FAILURES)
         return result
-    ops = journal.history(deps.store_name, po, limit=20)
-    cm = uses_channel_manager(deps.store, ops) or deps.store.submit == "channel-manager"
-    report = compare(order, item.shipments, wm, ops, deps.clock.time(), channel_manager=cm)
+    ops = journal.history(ctx.store_name, po, limit=20)
+    cm = uses_channel_manager(ctx.store, ops) or ctx.store.submit == "channel-manager"
+    report = compare(order, item.shipments, wm, ops, ctx.clock.time(), channel_manager=cm)
     diffs = list(report.differences)
-    ctx = Context(deps.store_name, deps.store, deps.commerce, walmart, journal, deps.clock, opts.settings)
     problems: list[int] = []
     ship_needed = not cm and any(d.kind == SHIP_DIFF and not d.pending for d in diffs)
     if ship_needed:
@@ -425,13 +405,13 @@ def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
             outcome = Outcome(str(shipped.result))
         except Exception as exc:
             outcome = outcome_of_error(exc)
-        outcome.correlation_ids = list(walmart.correlation_ids[-20:]) if deps.walmart_for_order else []
+        outcome.correlation_ids = list(walmart.correlation_ids[-20:]) if own_ids else []
         result.actions.append(_action("ship", outcome))
         if _ok(outcome):
             diffs = [d for d in diffs if d.kind != SHIP_DIFF]
         else:
             problems.append(outcome.exit_code)
-    reason = deps.store.default_cancel_reason
+    reason = ctx.store.default_cancel_reason
     cancel_needed = order.state == "canceled" and any(d.kind == CANCEL_DIFF and not d.pending for d in diffs)
     if cancel_needed and reason and not cm:
         try:
@@ -475,29 +455,32 @@ def check_order(deps: SyncDeps, opts: SyncOptions, item: Item) -> OrderResult:
 
 
 def run_sync(
-    deps: SyncDeps,
+    ctx: Context,
     opts: SyncOptions,
     *,
+    for_order: Callable[[Context], Context] | None = None,
     on_result: Callable[[OrderResult], None] = lambda _r: None,
     stop: threading.Event | None = None,
 ) -> SyncReport:
     """One reconciliation run. Raises the listing's error (nothing advanced) if a listing fails; per-order
-    failures are in the report."""
-    now = datetime.fromtimestamp(deps.clock.time(), tz=UTC)
-    since, start = window(deps.journal, deps.store_name, opts.since, now)
+    failures are in the report. ``for_order``: the context one order is worked on with (the worker thread's
+    journal connection, its own lease owner; a Walmart client keeping that order's correlation ids)."""
+    now = datetime.fromtimestamp(ctx.clock.time(), tz=UTC)
+    since, start = window(ctx.journal, ctx.store_name, opts.since, now)
     report = SyncReport(since=since, until=now, window_start=start, dry_run=opts.dry_run)
-    outstanding = outstanding_of(deps.journal, deps.store_name)
-    deps.progress("reading Walmart orders changed in the window")
-    changed = walmart_changes(deps.walmart, start, now)
+    outstanding = outstanding_of(ctx.journal, ctx.store_name)
+    ctx.progress("reading Walmart orders changed in the window")
+    changed = walmart_changes(ctx.walmart, start, now)
     report.walmart_changed = len(changed)
-    source = _Source(deps, report, start, changed, outstanding)
+    source = _Source(ctx, report, start, changed, outstanding)
     stop = stop or threading.Event()
     keep: list[str] = []
     lock = threading.Lock()
 
     def work(item: Item) -> Outcome:
         try:
-            res = check_order(deps, opts, item)
+            octx = for_order(ctx) if for_order is not None else ctx
+            res = check_order(octx, opts, item, own_ids=for_order is not None)
         except BaseException as exc:
             # an order that could not be checked stays outstanding: the window moves on, the order is not lost
             failed = outcome_of_error(exc)
@@ -536,11 +519,11 @@ def run_sync(
         report.outstanding = sorted(set(keep))
     if not opts.dry_run:
         kept = report.outstanding[:MAX_OUTSTANDING]
-        deps.journal.set_meta(deps.store_name, META_OUTSTANDING, json.dumps(kept))
-        stored = last_since(deps.journal, deps.store_name)
+        ctx.journal.set_meta(ctx.store_name, META_OUTSTANDING, json.dumps(kept))
+        stored = last_since(ctx.journal, ctx.store_name)
         covers = opts.since is None or stored is None or opts.since <= stored
         if not report.interrupted and covers and len(report.outstanding) <= MAX_OUTSTANDING:
-            deps.journal.set_meta(deps.store_name, META_SINCE, now.isoformat())
+            ctx.journal.set_meta(ctx.store_name, META_SINCE, now.isoformat())
             report.advanced = True
     return report
 
@@ -550,8 +533,7 @@ __all__ = [
     "OVERLAP",
     "Item",
     "OrderResult",
-    "SyncDeps",
-    "SyncOptions",
+        "SyncOptions",
     "SyncReport",
     "check_order",
     "run_sync",
