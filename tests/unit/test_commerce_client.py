@@ -104,8 +104,8 @@ def test_oauth1_post_with_json_body_verifies(httpx_mock) -> None:
 
 def test_each_attempt_is_signed_afresh(httpx_mock) -> None:
     httpx_mock.add_response(status_code=503, url=f"{API}/orders/5")
-    httpx_mock.add_response(json={"entity_id": 5}, url=f"{API}/orders/5")
-    assert _client().get_order(5) == {"entity_id": 5}
+    httpx_mock.add_response(json={"entity_id": 5, "increment_id": "000000005"}, url=f"{API}/orders/5")
+    assert _client().get_order(5).increment_id == "000000005"
     first, second = httpx_mock.get_requests()
     assert _oauth_params(first)["oauth_nonce"] != _oauth_params(second)["oauth_nonce"]
     assert _verify(first, CS, ATS)
@@ -113,13 +113,13 @@ def test_each_attempt_is_signed_afresh(httpx_mock) -> None:
 
 
 def test_bearer_header(httpx_mock) -> None:
-    httpx_mock.add_response(json={"entity_id": 1}, url=f"{API}/orders/1")
+    httpx_mock.add_response(json={"entity_id": 1, "increment_id": "1"}, url=f"{API}/orders/1")
     _client(bearer_signer("integration-token-5")).get_order(1)
     assert httpx_mock.get_requests()[0].headers["Authorization"] == "Bearer integration-token-5"
 
 
 def test_store_code_is_in_the_path(httpx_mock) -> None:
-    httpx_mock.add_response(json={"entity_id": 1}, url=f"{SHOP}/rest/us_store/V1/orders/1")
+    httpx_mock.add_response(json={"entity_id": 1, "increment_id": "1"}, url=f"{SHOP}/rest/us_store/V1/orders/1")
     CommerceClient(base_url=SHOP + "/", store_code="us_store", signer=bearer_signer("t"), clock=FakeClock()
                    ).get_order(1)
     assert len(httpx_mock.get_requests()) == 1
@@ -193,7 +193,7 @@ def test_search_pages_until_total_count(httpx_mock, n: int, size: int, pages: li
     magento = FakeMagento(n)
     httpx_mock.add_callback(magento, is_reusable=True, is_optional=True)
     got = list(_client().search_orders([], page_size=size))
-    assert [o["entity_id"] for o in got] == list(range(1, n + 1))
+    assert [o.entity_id for o in got] == list(range(1, n + 1))
     assert magento.pages == pages
 
 
@@ -203,7 +203,7 @@ def test_search_does_not_repeat_the_last_page_when_total_count_is_too_high(httpx
     magento = FakeMagento(4, total_count=7)
     httpx_mock.add_callback(magento, is_reusable=True, is_optional=True)
     got = list(_client().search_orders([], page_size=2))
-    assert [o["entity_id"] for o in got] == [1, 2, 3, 4]
+    assert [o.entity_id for o in got] == [1, 2, 3, 4]
     assert len(magento.pages) <= 3
 
 
@@ -226,10 +226,16 @@ def test_search_that_is_not_an_object_is_malformed(httpx_mock) -> None:
         list(_client().search_orders([]))
 
 
+def test_an_order_that_does_not_fit_the_model_is_malformed(httpx_mock) -> None:
+    httpx_mock.add_response(json={"entity_id": 5}, url=f"{API}/orders/5")  # no increment_id
+    with pytest.raises(MalformedResponseError, match="order 5"):
+        _client().get_order(5)
+
+
 def test_list_shipments_filters_by_order_id(httpx_mock) -> None:
     httpx_mock.add_callback(lambda r: httpx.Response(200, json={"items": [{"entity_id": 9, "order_id": 42}],
                                                                 "total_count": 1}))
-    assert _client().list_shipments(42) == [{"entity_id": 9, "order_id": 42}]
+    assert [(s.entity_id, s.order_id) for s in _client().list_shipments(42)] == [(9, 42)]
     req = httpx_mock.get_requests()[0]
     assert req.url.path == "/rest/default/V1/shipments"
     q = dict(req.url.params)

@@ -298,7 +298,7 @@ def test_refresh_on_401(tmp_path: Path, walmart: FakeWalmart, httpx_mock) -> Non
     client = _client(tmp_path)
     client.token()
     walmart.valid.clear()  # the gateway forgot token-1 before its expiry
-    assert client.get_order("1")["purchaseOrderId"] == "1"
+    assert client.get_order("1").purchaseOrderId == "1"
     assert walmart.issued == ["token-1", "token-2"]
     gets = httpx_mock.get_requests(method="GET")
     assert [r.headers["WM_SEC.ACCESS_TOKEN"] for r in gets] == ["token-1", "token-2"]
@@ -314,7 +314,7 @@ def test_refresh_on_400_invalid_token(tmp_path: Path, walmart: FakeWalmart) -> N
     client = _client(tmp_path)
     client.token()
     walmart.valid.clear()
-    assert client.get_order("1")["purchaseOrderId"] == "1"
+    assert client.get_order("1").purchaseOrderId == "1"
     assert walmart.issued == ["token-1", "token-2"]
 
 
@@ -466,7 +466,15 @@ def test_parse_errors_survives_deep_nesting() -> None:
 def test_get_order_unwraps_order(tmp_path: Path, walmart: FakeWalmart, httpx_mock) -> None:
     walmart.routes[("GET", "/v3/orders/1234567890123")] = lambda r: httpx.Response(
         200, json={"order": _order("1234567890123")})
-    assert _client(tmp_path).get_order("1234567890123") == _order("1234567890123")
+    got = _client(tmp_path).get_order("1234567890123")
+    assert (got.purchaseOrderId, got.customerOrderId, got.lines) == ("1234567890123", "c1234567890123", [])
+
+
+def test_an_order_that_does_not_fit_the_model_is_malformed(tmp_path: Path, walmart: FakeWalmart) -> None:
+    walmart.routes[("GET", "/v3/orders/1")] = lambda r: httpx.Response(
+        200, json={"order": {**_order("1"), "orderDate": "yesterday"}})
+    with pytest.raises(MalformedResponseError, match="cannot read"):
+        _client(tmp_path).get_order("1")
 
 
 def test_get_order_quotes_the_id(tmp_path: Path, walmart: FakeWalmart, httpx_mock) -> None:

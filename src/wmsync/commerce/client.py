@@ -10,14 +10,18 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
+from pydantic import ValidationError
 
 from wmsync.clock import SYSTEM, Clock
+from wmsync.commerce.models import Order, Shipment
 from wmsync.errors import ApiError, AuthError, CommerceRefusedError, MalformedResponseError, NotFoundError
 from wmsync.http import Http, HttpSettings, RateLimiter, Signer, Tracer
+
+M = TypeVar("M", Order, Shipment)
 
 SERVICE = "Commerce"
 DEFAULT_PAGE_SIZE = 100
@@ -237,20 +241,31 @@ class CommerceClient:
         page_size: int = DEFAULT_PAGE_SIZE,
         sort: Sequence[tuple[str, str]] = (("created_at", "DESC"),),
         limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        return self.search("orders", groups, page_size=page_size, sort=sort, limit=limit)
+    ) -> Iterator[Order]:
+        for data in self.search("orders", groups, page_size=page_size, sort=sort, limit=limit):
+            yield _parsed(Order, data, "an order")
 
-    def find_orders(self, field: str, value: str, *, limit: int = 5) -> list[dict[str, Any]]:
+    def find_orders(self, field: str, value: str, *, limit: int = 5) -> list[Order]:
         return list(self.search_orders([[Filter(field, value)]], page_size=limit, limit=limit))
 
-    def get_order(self, entity_id: int) -> dict[str, Any]:
+    def get_order(self, entity_id: int) -> Order:
         data = self._call("GET", f"/orders/{int(entity_id)}")
         if not isinstance(data, dict):
             raise MalformedResponseError(f"Commerce order {entity_id}: the answer is not an object")
-        return data
+        return _parsed(Order, data, f"order {entity_id}")
 
-    def list_shipments(self, entity_id: int) -> list[dict[str, Any]]:
-        return list(self.search("shipments", [[Filter("order_id", str(int(entity_id)))]], sort=()))
+    def search_shipments(
+        self,
+        groups: Sequence[Sequence[Filter]],
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort: Sequence[tuple[str, str]] = (),
+    ) -> Iterator[Shipment]:
+        for data in self.search("shipments", groups, page_size=page_size, sort=sort):
+            yield _parsed(Shipment, data, "a shipment")
+
+    def list_shipments(self, entity_id: int) -> list[Shipment]:
+        return list(self.search_shipments([[Filter("order_id", str(int(entity_id)))]]))
 
     def get_comments(self, entity_id: int) -> list[dict[str, Any]]:
         data = self._call("GET", f"/orders/{int(entity_id)}/comments")
@@ -295,3 +310,10 @@ class CommerceClient:
         self._call("POST", f"/orders/{int(entity_id)}/comments", json_body={"statusHistory": history},
                    idempotent=False)
 
+
+def _parsed(model: type[M], data: dict[str, Any], what: str) -> M:
+    """A Commerce object as its model; one that does not fit is a malformed answer (exit 5)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise MalformedResponseError(f"Commerce answered {what} wmsync cannot read: {exc.errors()[0]['msg']}") from exc

@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import httpx
+from pydantic import ValidationError
 
 from wmsync.clock import SYSTEM, Clock
 from wmsync.errors import ApiError, AuthError, NotFoundError
 from wmsync.http import Http, HttpSettings, RateLimiter, Tracer
+from wmsync.walmart.models import WalmartOrder
 
 SERVICE = "Walmart"
 TOKEN_MARGIN = 60.0  # refresh this many seconds before the token expires
@@ -303,12 +305,15 @@ class WalmartClient:
         data = self.call("GET", "/v3/token/detail", endpoint="read")
         return data if isinstance(data, dict) else {}
 
-    def get_order(self, purchase_order_id: str) -> dict[str, Any]:
+    def get_order(self, purchase_order_id: str) -> WalmartOrder:
         data = self.call("GET", f"/v3/orders/{quote(purchase_order_id, safe='')}", endpoint="read")
-        return unwrap_order(data)
+        return order_of(data)
 
     def list_orders(self, **filters: str) -> Iterator[dict[str, Any]]:
-        """All orders matching the filters, following ``nextCursor``. 404 CONTENT_NOT_FOUND is an empty list."""
+        """All orders matching the filters, following ``nextCursor``. 404 CONTENT_NOT_FOUND is an empty list.
+
+        The orders are the JSON documents as Walmart sent them: listings are long, and their readers keep only
+        a few orders parsed (``WalmartOrder.model_validate``) or keep them as compact JSON until needed."""
         params: list[tuple[str, str]] = [(k, v) for k, v in filters.items() if v is not None]
         while True:
             try:
@@ -325,24 +330,35 @@ class WalmartClient:
                 return
             params = parse_qsl(str(cursor).lstrip("?"), keep_blank_values=True)
 
-    def acknowledge(self, purchase_order_id: str) -> dict[str, Any]:
+    def acknowledge(self, purchase_order_id: str) -> WalmartOrder:
         data = self.call(
             "POST",
             f"/v3/orders/{quote(purchase_order_id, safe='')}/acknowledge",
             endpoint="acknowledge",
             idempotent=True,  # acknowledging twice is harmless
         )
-        return unwrap_order(data)
+        return order_of(data)
 
-    def ship(self, purchase_order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def ship(self, purchase_order_id: str, body: dict[str, Any]) -> WalmartOrder:
         path = f"/v3/orders/{quote(purchase_order_id, safe='')}/shipping"
         data = self.call("POST", path, endpoint="ship", json_body=body, idempotent=False)
-        return unwrap_order(data)
+        return order_of(data)
 
-    def cancel(self, purchase_order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def cancel(self, purchase_order_id: str, body: dict[str, Any]) -> WalmartOrder:
         path = f"/v3/orders/{quote(purchase_order_id, safe='')}/cancel"
         data = self.call("POST", path, endpoint="cancel", json_body=body, idempotent=False)
-        return unwrap_order(data)
+        return order_of(data)
+
+
+def order_of(data: Any) -> WalmartOrder:
+    """The order in an answer (:func:`unwrap_order`), parsed; one that does not fit the model is a malformed
+    answer (exit 5), like one that is not JSON."""
+    try:
+        return WalmartOrder.model_validate(unwrap_order(data))
+    except ValidationError as exc:
+        from wmsync.errors import MalformedResponseError
+
+        raise MalformedResponseError(f"Walmart answered an order wmsync cannot read: {exc.errors()[0]['msg']}") from exc
 
 
 def unwrap_order(data: Any) -> dict[str, Any]:

@@ -89,12 +89,11 @@ class OrderPair:
 def find_commerce_order(commerce: CommerceClient, store: StoreConfig, value: str) -> Order:
     """One search: increment_id = value OR <po_field> = value. Unknown or ambiguous → refused (exit 2)."""
     value = check_order_arg(value)
-    found = list(
+    orders = list(
         commerce.search_orders(
             [[Filter("increment_id", value), Filter(store.po_field, value)]], page_size=5, limit=5, sort=()
         )
     )
-    orders = [Order.model_validate(o) for o in found]
     if not orders:
         raise UsageError(
             f"no Commerce order has number or Walmart PO {value!r}",
@@ -170,7 +169,7 @@ def renewing(
 def read_walmart_order(walmart: WalmartClient, po: str, order_number: str) -> WalmartOrder:
     """The Walmart purchase order of a Commerce order; a PO Walmart does not know is refused (exit 2)."""
     try:
-        return WalmartOrder.model_validate(walmart.get_order(po))
+        return walmart.get_order(po)
     except NotFoundError as exc:
         raise RefusedError(
             f"Walmart has no purchase order {po} (from Commerce order {order_number})",
@@ -192,7 +191,7 @@ def load_pair(
     wm = read_walmart_order(walmart, po, order.increment_id)
     pair = OrderPair(order, po, wm)
     if with_shipments or (with_shipments is None and any(i.qty_shipped > 0 for i in order.items)):
-        pair.shipments = [Shipment.model_validate(s) for s in commerce.list_shipments(order.entity_id)]
+        pair.shipments = commerce.list_shipments(order.entity_id)
     return pair
 
 

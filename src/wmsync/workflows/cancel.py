@@ -337,8 +337,8 @@ def cancel_on_walmart(op: Operation, p: CancelPlan, wm: WalmartOrder) -> Walmart
         "walmart_cancel",
         progress="cancelling on Walmart",
         body=body,
-        send=lambda: WalmartOrder.model_validate(ctx.walmart.cancel(po, body)),
-        read=lambda: WalmartOrder.model_validate(ctx.walmart.get_order(po)),
+        send=lambda: ctx.walmart.cancel(po, body),
+        read=lambda: ctx.walmart.get_order(po),
         applied=lambda w: sum(cancelled_by_sku(w).values()) > before,
         what="the Walmart cancellation",
     )
@@ -359,7 +359,7 @@ def cancel_in_commerce(op: Operation, p: CancelPlan) -> None:
             "commerce_cancel",
             progress="cancelling the Commerce order",
             send=send,
-            read=lambda: Order.model_validate(ctx.commerce.get_order(entity_id)).state == "canceled",
+            read=lambda: ctx.commerce.get_order(entity_id).state == "canceled",
             applied=bool,
             what="the Commerce cancel",
         )
@@ -394,7 +394,7 @@ def record_reason(op: Operation, p: CancelPlan) -> None:
         "commerce_comment",
         progress="recording the reason on the Commerce order",
         send=send,
-        read=lambda: _comment_present(Order.model_validate(ctx.commerce.get_order(entity_id)), p.marker),
+        read=lambda: _comment_present(ctx.commerce.get_order(entity_id), p.marker),
         applied=bool,
         what="the Commerce order comment",
     )
@@ -418,7 +418,7 @@ def confirm_cancel(op: Operation, p: CancelPlan, latest: WalmartOrder) -> tuple[
         else:
             ok, seen = wait_confirmed(
                 ctx,
-                lambda: WalmartOrder.model_validate(ctx.walmart.get_order(po)),
+                lambda: ctx.walmart.get_order(po),
                 lambda w: _confirmed(w, p.target),
                 on_wait=lambda _el, _d: ctx.progress("waiting for Walmart to show the cancellation"),
             )

@@ -47,6 +47,6 @@ def order_session(
         changed = not dry_run and ctx.journal.changed_since(ctx.store_name, po, read_at)
         if changed:
             # another run worked on this order after it was read: plan from what it left, not from before
-            order = Order.model_validate(ctx.commerce.get_order(order.entity_id))
+            order = ctx.commerce.get_order(order.entity_id)
         progress = renewing(ctx.progress, ctx.journal, ctx.store_name, po, ttl=ttl, dry_run=dry_run)
         yield OrderSession(ctx.with_(progress=progress), order, po, changed)

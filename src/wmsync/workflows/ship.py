@@ -72,7 +72,7 @@ def requests_of(plan_: ShipPlan) -> tuple[PlannedRequest, ...]:
 
 
 def _walmart_order(ctx: Context, po: str) -> WalmartOrder:
-    return WalmartOrder.model_validate(ctx.walmart.get_order(po))
+    return ctx.walmart.get_order(po)
 
 
 def acknowledge(op: Operation, plan_: ShipPlan, pkg: Package, latest: WalmartOrder) -> WalmartOrder:
@@ -84,7 +84,7 @@ def acknowledge(op: Operation, plan_: ShipPlan, pkg: Package, latest: WalmartOrd
     op.step("acknowledge", "started")
     acked = op.ctx.walmart.acknowledge(plan_.purchase_order_id)
     op.step("acknowledge", "done")
-    return WalmartOrder.model_validate(acked)
+    return acked
 
 
 def create_commerce_shipment(op: Operation, plan_: ShipPlan, pkg: Package) -> None:
@@ -93,7 +93,7 @@ def create_commerce_shipment(op: Operation, plan_: ShipPlan, pkg: Package) -> No
     ctx, order, body, tracking = op.ctx, plan_.order, pkg.commerce_body, pkg.tracking_number
 
     def find() -> int | None:
-        shipments = [Shipment.model_validate(s) for s in ctx.commerce.list_shipments(order.entity_id)]
+        shipments = ctx.commerce.list_shipments(order.entity_id)
         found = shipment_with_track(shipments, tracking)
         return None if found is None else (found.entity_id or 0)
 
@@ -124,7 +124,7 @@ def post_to_walmart(op: Operation, plan_: ShipPlan, pkg: Package, latest: Walmar
             "walmart_ship",
             progress="posting the shipment to Walmart",
             body=body,
-            send=lambda: WalmartOrder.model_validate(ctx.walmart.ship(po, body)),
+            send=lambda: ctx.walmart.ship(po, body),
             read=lambda: _walmart_order(ctx, po),
             applied=lambda wm: sum(shipped_with(wm, tracking).values()) > before,
             what=f"the Walmart shipping update with tracking number {tracking}",
@@ -209,13 +209,13 @@ def execute(
     with order_session(ctx, req.order, dry_run=dry_run, lock_timeout=lock_timeout, order=order) as session:
         ctx, order, po = session.ctx, session.order, session.purchase_order_id
         if session.changed and shipments is not None:
-            shipments = [Shipment.model_validate(s) for s in ctx.commerce.list_shipments(order.entity_id)]
+            shipments = ctx.commerce.list_shipments(order.entity_id)
         wm = read_walmart_order(ctx.walmart, po, order.increment_id)
         pair = OrderPair(order, po, wm)
         if shipments is not None:
             pair.shipments = list(shipments)
         elif req.carrier is None or any(i.qty_shipped > 0 for i in order.items):
-            pair.shipments = [Shipment.model_validate(s) for s in ctx.commerce.list_shipments(order.entity_id)]
+            pair.shipments = ctx.commerce.list_shipments(order.entity_id)
         the_plan = plan(pair, ctx.store, req, now_ms=now_ms(ctx.clock))
         for note in the_plan.notes:
             ctx.note(note)

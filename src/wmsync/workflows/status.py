@@ -32,7 +32,7 @@ import shlex
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from wmsync.clock import Clock
 from wmsync.commerce.client import CommerceClient, Filter
@@ -1097,7 +1097,10 @@ def matches(report: StatusReport, status: str) -> bool:
     return _FILTER_OF_STATUS.get(report.walmart_status) == status
 
 
-def _chunks(items: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+T = TypeVar("T")
+
+
+def _chunks(items: Iterator[T], size: int) -> Iterator[list[T]]:
     while True:
         chunk = list(itertools.islice(items, size))
         if not chunk:

@@ -42,7 +42,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from wmsync.commerce.client import CommerceClient, Filter
 from wmsync.commerce.models import Order, Shipment
@@ -61,6 +61,8 @@ from wmsync.workflows.runner import (
     outcome_of_error,
     run_jobs,
 )
+
+T = TypeVar("T")
 
 #: The window of a first run (no ``--since``, no earlier successful run).
 FIRST_RUN_WINDOW = timedelta(days=7)
@@ -216,7 +218,7 @@ def window(journal: Journal, store: str, since: datetime | None, now: datetime) 
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     it = iter(items)
     while True:
         chunk = list(itertools.islice(it, size))
@@ -230,13 +232,11 @@ def shipments_of(commerce: CommerceClient, orders: Sequence[Order]) -> dict[int,
     ids = [o.entity_id for o in orders if any(i.qty_shipped > 0 for i in o.items)]
     out: dict[int, list[Shipment]] = {}
     for chunk in _chunks(ids, PAGE_SIZE):
-        for raw in commerce.search(
-            "shipments",
+        for sh in commerce.search_shipments(
             [[Filter("order_id", ",".join(str(i) for i in chunk), "in")]],
             page_size=PAGE_SIZE,
             sort=(("entity_id", "ASC"),),
         ):
-            sh = Shipment.model_validate(raw)
             if sh.order_id is not None:
                 out.setdefault(sh.order_id, []).append(sh)
     return out
@@ -260,19 +260,19 @@ class _Source:
     """The stream of orders to check, read lazily by the worker threads (under run_jobs' lock)."""
 
     def __init__(
-        self, deps: Context, report: SyncReport, start: datetime, changed: dict[str, str], outstanding: list[str]
+        self, ctx: Context, report: SyncReport, start: datetime, changed: dict[str, str], outstanding: list[str]
     ) -> None:
-        self.deps = deps
+        self.ctx = ctx
         self.report = report
         self.start = start
         self.changed = changed
         self.outstanding = set(outstanding)
-        self.pattern = re.compile(deps.store.po_pattern)
+        self.pattern = re.compile(ctx.store.po_pattern)
         self.seen: set[str] = set()
         self.error: BaseException | None = None
 
     def _po(self, order: Order) -> str | None:
-        po = order.field(self.deps.store.po_field)
+        po = order.field(self.ctx.store.po_field)
         po = str(po).strip() if po is not None else ""
         return po if po and self.pattern.fullmatch(po) else None
 
@@ -283,26 +283,29 @@ class _Source:
             self.error = exc
 
     def _items(self) -> Iterator[list[Item]]:
-        store = self.deps.store
+        store = self.ctx.store
         groups = [[Filter("updated_at", commerce_time(self.start), "gteq")], [Filter(store.po_field, None, "notnull")]]
-        stream = self.deps.commerce.search_orders(groups, page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),))
-        for chunk in _chunks(stream, PAGE_SIZE):
-            self.report.commerce_orders += len(chunk)
-            self.deps.progress(f"read {self.report.commerce_orders} changed Commerce orders")
-            yield from self._page([Order.model_validate(raw) for raw in chunk])
+        stream = self.ctx.commerce.search_orders(groups, page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),))
+        for page in _chunks(stream, PAGE_SIZE):
+            self.report.commerce_orders += len(page)
+            self.ctx.progress(f"read {self.report.commerce_orders} changed Commerce orders")
+            yield from self._page(page)
         rest = [po for po in self.changed if po not in self.seen]
         rest += sorted(po for po in self.outstanding if po not in self.seen and po not in self.changed)
         for chunk in _chunks(rest, PAGE_SIZE):
-            found = self.deps.commerce.search_orders(
-                [[Filter(store.po_field, ",".join(chunk), "in")]], page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),)
+            orders = list(
+                self.ctx.commerce.search_orders(
+                    [[Filter(store.po_field, ",".join(chunk), "in")]],
+                    page_size=PAGE_SIZE,
+                    sort=(("entity_id", "ASC"),),
+                )
             )
-            orders = [Order.model_validate(raw) for raw in found]
             have = {self._po(o) for o in orders}
             self.report.not_in_commerce += sum(1 for po in chunk if po not in have)
             yield from self._page(orders)
 
     def _page(self, orders: list[Order]) -> Iterator[list[Item]]:
-        deps = self.deps
+        ctx = self.ctx
         page: list[tuple[Order, str]] = []
         for order in orders:
             po = self._po(order)
@@ -312,9 +315,9 @@ class _Source:
             page.append((order, po))
         if not page:
             return
-        shipments = shipments_of(deps.commerce, [o for o, _ in page])
-        done = deps.journal.done_operations(deps.store_name, "ship", [po for _, po in page])
-        cancels = deps.journal.done_operations(deps.store_name, "cancel", [po for _, po in page])
+        shipments = shipments_of(ctx.commerce, [o for o, _ in page])
+        done = ctx.journal.done_operations(ctx.store_name, "ship", [po for _, po in page])
+        cancels = ctx.journal.done_operations(ctx.store_name, "cancel", [po for _, po in page])
         done_tracks = {(d.purchase_order_id, d.op_key.split(":", 2)[2]) for d in done}
         done_cancel = {d.purchase_order_id for d in cancels if d.op_key.endswith(":all")}
         for order, po in page:
@@ -368,7 +371,7 @@ def check_order(ctx: Context, opts: SyncOptions, item: Item, *, own_ids: bool = 
     order, po = item.order, item.po
     result = OrderResult(order.increment_id, po)
     try:
-        wm = item.walmart or WalmartOrder.model_validate(walmart.get_order(po))
+        wm = item.walmart or walmart.get_order(po)
     except NotFoundError:
         result.verdict = "diverged"
         result.exit_code = int(ExitCode.DIVERGED)
