@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from wmsync.clock import Clock
 from wmsync.commerce.client import CommerceClient, Filter
@@ -18,6 +18,11 @@ from wmsync.config import StoreConfig
 from wmsync.errors import NotFoundError, RefusedError, UsageError
 from wmsync.walmart.client import WalmartClient
 from wmsync.walmart.models import WalmartOrder
+
+if TYPE_CHECKING:
+    from wmsync.journal import Journal
+
+T = TypeVar("T")
 
 ORDER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$")
 SKU_MAX = 100
@@ -126,7 +131,7 @@ def purchase_order_of(order: Order, store: StoreConfig) -> str:
 
 @contextmanager
 def order_lease(
-    journal: Any,
+    journal: Journal,
     store: str,
     po: str,
     order_number: str,
@@ -153,7 +158,7 @@ def order_lease(
 
 
 def renewing(
-    progress: Callable[[str], None], journal: Any, store: str, po: str, *, ttl: float, dry_run: bool
+    progress: Callable[[str], None], journal: Journal, store: str, po: str, *, ttl: float, dry_run: bool
 ) -> Callable[[str], None]:
     """A progress callback that also renews the order's lease: called before every write and every wait."""
     if dry_run:
@@ -222,14 +227,14 @@ def poll(
 
 
 def settle_unknown(
-    read: Callable[[], Any],
-    applied: Callable[[Any], bool],
+    read: Callable[[], T],
+    applied: Callable[[T], bool],
     *,
     clock: Clock,
     grace: float,
     what: str,
     correlation_id: str | None = None,
-) -> Any:
+) -> T:
     """After a write whose outcome is unknown, re-read until the change shows; return the state read.
 
     A write is never sent again in the same run: the server may still be working on the first request (a PHP
@@ -238,7 +243,7 @@ def settle_unknown(
     and resends only after ``resend_quiet`` seconds (see :func:`guard_resend`)."""
     from wmsync.errors import OutcomeUnknownError
 
-    box: list[Any] = []
+    box: list[T] = []
 
     def check() -> bool:
         state = read()
@@ -255,7 +260,7 @@ def settle_unknown(
     )
 
 
-def guard_resend(journal: Any, store: str, op_key: str, step: str, *, now: float, quiet: float) -> None:
+def guard_resend(journal: Journal, store: str, op_key: str, step: str, *, now: float, quiet: float) -> None:
     """Refuse to send ``step`` again while an earlier attempt whose outcome was unknown may still be in flight."""
     from wmsync.errors import OutcomeUnknownError
 
@@ -270,7 +275,7 @@ def guard_resend(journal: Any, store: str, op_key: str, step: str, *, now: float
             )
 
 
-def awaiting_confirmation(journal: Any, store: str, op_key: str, step: str, *, now: float) -> bool:
+def awaiting_confirmation(journal: Journal, store: str, op_key: str, step: str, *, now: float) -> bool:
     """True when an earlier run sent ``step`` and its confirmation window is still open (``--no-wait``, or a
     timeout with exit 6): the write must not be sent again before Walmart had its time to show it."""
     for op in journal.by_key(store, op_key):
