@@ -21,7 +21,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wmsync.workflows.results import Outcome
+    from wmsync.workflows.results import WriteOutcome
 
 
 class ExitCode(IntEnum):
@@ -163,7 +163,7 @@ class UnconfirmedError(WmsyncError):
 
     exit_code = ExitCode.UNCONFIRMED
 
-    def __init__(self, message: str, *, outcome: Outcome | None = None, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, outcome: WriteOutcome | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.outcome = outcome
 

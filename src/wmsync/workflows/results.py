@@ -147,4 +147,4 @@ class CancelOutcome:
         return out
 
 
-Outcome = ShipOutcome | CancelOutcome
+WriteOutcome = ShipOutcome | CancelOutcome
