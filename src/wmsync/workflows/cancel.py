@@ -27,7 +27,6 @@ from wmsync.walmart.models import (
     line_sort_key,
 )
 from wmsync.walmart.models import cancel_body as walmart_cancel_body
-from wmsync.workflows.base import read_walmart_order
 from wmsync.workflows.context import Context
 from wmsync.workflows.results import CancelOutcome, PlannedRequest, Result, line_report
 from wmsync.workflows.session import order_session
@@ -455,7 +454,7 @@ def execute(
         raise UsageError(exc.message, hint=exc.hint) from exc
     with order_session(ctx, req.order, dry_run=dry_run, lock_timeout=lock_timeout) as session:
         ctx, order, po = session.ctx, session.order, session.purchase_order_id
-        wm = read_walmart_order(ctx.walmart, po, order.increment_id)
+        wm = session.walmart
         key = op_key(po, req.items)
         marker = f"[wmsync {key}]"
         baseline = earlier_baseline(ctx, key)

@@ -1,5 +1,6 @@
-"""One order session: find the order on both sides → take the order's lease → re-read what another run may
-have changed meanwhile. Ship and cancel work on an order only inside one."""
+"""One order session: find the Commerce order → take the order's lease → re-read it if another run worked on
+it meanwhile → read the Walmart order. Ship and cancel work on an order only inside one; a read-only command
+(status) opens one with ``dry_run=True``, which takes no lease."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from wmsync.commerce.models import Order
-from wmsync.workflows.base import find_commerce_order, order_lease, purchase_order_of, renewing
+from wmsync.walmart.models import WalmartOrder
+from wmsync.workflows.base import find_commerce_order, order_lease, purchase_order_of, read_walmart_order, renewing
 from wmsync.workflows.context import Context
 
 
 @dataclass(frozen=True)
 class OrderSession:
-    """``ctx.progress`` renews the order's lease (called before every write and every wait). ``changed``:
-    another run worked on the order after it was first read (the Commerce order was read again)."""
+    """``ctx.progress`` renews the order's lease (called before every write and every wait). ``walmart``: the
+    purchase order, read once the lease is held. ``changed``: another run worked on the order after it was
+    first read (the Commerce order was read again)."""
 
     ctx: Context
     order: Order
     purchase_order_id: str
+    walmart: WalmartOrder
     changed: bool
 
 
@@ -48,5 +52,6 @@ def order_session(
         if changed:
             # another run worked on this order after it was read: plan from what it left, not from before
             order = ctx.commerce.get_order(order.entity_id)
+        wm = read_walmart_order(ctx.walmart, po, order.increment_id)
         progress = renewing(ctx.progress, ctx.journal, ctx.store_name, po, ttl=ttl, dry_run=dry_run)
-        yield OrderSession(ctx.with_(progress=progress), order, po, changed)
+        yield OrderSession(ctx.with_(progress=progress), order, po, wm, changed)

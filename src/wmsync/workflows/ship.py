@@ -14,7 +14,7 @@ from wmsync.commerce.models import Order, Shipment
 from wmsync.errors import UnconfirmedError, WmsyncError
 from wmsync.journal import ALREADY_DONE, CONFIRMED, PENDING
 from wmsync.walmart.models import WalmartOrder
-from wmsync.workflows.base import OrderPair, read_walmart_order
+from wmsync.workflows.base import OrderPair
 from wmsync.workflows.context import Context
 from wmsync.workflows.results import PackageOutcome, PlannedRequest, Result, ShipOutcome, line_report
 from wmsync.workflows.session import order_session
@@ -210,7 +210,7 @@ def execute(
         ctx, order, po = session.ctx, session.order, session.purchase_order_id
         if session.changed and shipments is not None:
             shipments = ctx.commerce.list_shipments(order.entity_id)
-        wm = read_walmart_order(ctx.walmart, po, order.increment_id)
+        wm = session.walmart
         pair = OrderPair(order, po, wm)
         if shipments is not None:
             pair.shipments = list(shipments)
