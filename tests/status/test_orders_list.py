@@ -126,12 +126,13 @@ def test_rows_stream_before_the_last_page_is_read(sb: Sandbox) -> None:
     from wmsync.cli.common import Runtime
     from wmsync.clock import SYSTEM
     from wmsync.workflows import status as wf
+    from wmsync.workflows.context import Context
 
     sb.reset(orders=250, seed=3)
     rt = Runtime.create("sandbox")
     try:
         st = rt.store()
-        deps = wf.Deps(st.name, st.config, rt.commerce(), rt.walmart(), rt.journal(), SYSTEM)
+        deps = Context(st.name, st.config, rt.commerce(), rt.walmart(), rt.journal(), SYSTEM)
         sb.clear_request_log()
         stream = wf.list_orders(deps, since=None, page_size=50)
         first = next(stream)

@@ -104,10 +104,7 @@ def test_unknown_reason_and_sku() -> None:
 
 @pytest.mark.parametrize("base", [{"A,B": 1, "C": 0}, {"X}Y": 2}, {"A": 0, "Z,A": 4}, {}, {"SKU=1": 3}])
 def test_baseline_in_the_comment_reads_back_exactly(base: dict[str, int]) -> None:
-    from wmsync.commerce.models import Order
-    from wmsync.workflows.cancel import baseline_from_comments, baseline_tag
+    from wmsync.workflows import cancel_note
 
-    marker = "[wmsync cancel:1:abc]"
-    order = Order.model_validate({"entity_id": 1, "increment_id": "1", "status_histories": [
-        {"comment": f"Walmart PO 1: cancelled 1 × A with reason R. {marker}{baseline_tag(base)}"}]})
-    assert baseline_from_comments(order, marker) == base
+    note = cancel_note.CancelNote("1", "abc", "R", {"A": 1}, base)
+    assert cancel_note.baseline_of([cancel_note.format_comment(note)], note.marker) == base

@@ -83,7 +83,6 @@ def list_orders(
 ) -> None:
     from datetime import UTC, datetime
 
-    from wmsync.clock import SYSTEM
     from wmsync.errors import UsageError, WmsyncError
     from wmsync.timeparse import parse_since
     from wmsync.workflows import status as wf
@@ -95,17 +94,9 @@ def list_orders(
     if json and jsonl:
         raise UsageError("--json and --jsonl go separately: pick one")
     when = parse_since(since, datetime.now(UTC)) if since is not None else None
-    st = rt.store()
     stats = wf.ListStats()
-    deps = wf.Deps(
-        store_name=st.name,
-        store=st.config,
-        commerce=rt.commerce(),
-        walmart=rt.walmart(),
-        journal=rt.journal(),
-        clock=SYSTEM,
-    )
-    rows = wf.list_orders(deps, since=when, status=choice, limit=limit or None, stats=stats)
+    ctx = rt.context(rt.settings())
+    rows = wf.list_orders(ctx, since=when, status=choice, limit=limit or None, stats=stats)
     mode = "jsonl" if jsonl else "json" if json else "human"
     try:
         stream(rows, mode)

@@ -43,33 +43,15 @@ def status(
     verbose: VerboseOpt = False,
     trace_file: TraceOpt = None,
 ) -> None:
-    from wmsync.clock import SYSTEM
     from wmsync.errors import ExitCode
     from wmsync.workflows import status as wf
     from wmsync.workflows.base import check_order_arg
 
     rt = Runtime.create(store, config, json, verbose, trace_file)
     check_order_arg(order)
-    st = rt.store()
-    t = rt.timeouts()
+    settings = rt.settings(timeout=timeout, no_wait=not wait)
     with rt.out.spinner("reading both sides") as update:
-        deps = wf.Deps(
-            store_name=st.name,
-            store=st.config,
-            commerce=rt.commerce(),
-            walmart=rt.walmart(),
-            journal=rt.journal(),
-            clock=SYSTEM,
-            progress=update,
-        )
-        report = wf.watch(
-            deps,
-            order,
-            wait=wait,
-            timeout=t.confirm if timeout is None else timeout,
-            poll_initial=t.poll_initial,
-            poll_max=t.poll_max,
-        )
+        report = wf.watch(rt.context(settings, progress=update), order)
     doc = report.to_json()
     rt.out.emit(doc, lambda c: render_status(c, doc))
     code = {

@@ -8,11 +8,9 @@ Walmart cancelled quantities seen before the first attempt, so a re-run knows ho
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote
 
 from wmsync.commerce.models import Order
 from wmsync.errors import CommerceRefusedError, RefusedError, UnconfirmedError, UsageError
@@ -27,7 +25,9 @@ from wmsync.walmart.models import (
     line_sort_key,
 )
 from wmsync.walmart.models import cancel_body as walmart_cancel_body
+from wmsync.workflows import cancel_note
 from wmsync.workflows.context import Context
+from wmsync.workflows.pairing import cancelled_by_sku
 from wmsync.workflows.results import CancelOutcome, PlannedRequest, Result, line_report
 from wmsync.workflows.session import order_session
 from wmsync.workflows.steps import Operation, operation, sent_earlier, wait_confirmed, write_step
@@ -63,20 +63,16 @@ class CancelPlan:
         return self.walmart_body is None and not self.commerce_cancel and self.comment is None
 
 
-def cancelled_by_sku(wm: WalmartOrder) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for line in wm.lines:
-        qty = line.qty_in("Cancelled")
-        if qty:
-            out[line.sku] = out.get(line.sku, 0) + qty
-    return out
+def op_suffix(items: Mapping[str, int | None] | None) -> str:
+    """``all`` for a whole-order cancel, else a short hash of the items asked."""
+    if not items:
+        return cancel_note.WHOLE
+    spec = ",".join(f"{k}={'all' if v is None else v}" for k, v in sorted(items.items()))
+    return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
 def op_key(po: str, items: Mapping[str, int | None] | None) -> str:
-    if not items:
-        return f"cancel:{po}:all"
-    spec = ",".join(f"{k}={'all' if v is None else v}" for k, v in sorted(items.items()))
-    return f"cancel:{po}:" + hashlib.sha256(spec.encode()).hexdigest()[:16]
+    return f"cancel:{po}:{op_suffix(items)}"
 
 
 def commerce_refusal(order: Order) -> str | None:
@@ -116,7 +112,8 @@ def plan(
     base = dict(baseline) if baseline is not None else now_cancelled
     notes: list[str] = []
     partial = bool(req.items)
-    marker = f"[wmsync {op_key(po, req.items)}]"
+    suffix = op_suffix(req.items)
+    marker = cancel_note.marker(po, suffix)
 
     target: dict[str, int] = {}
     if partial:
@@ -213,7 +210,6 @@ def plan(
                 )
         if req.walmart_only and order.state != "canceled":
             commerce_todo.append("the Commerce order was not cancelled (--walmart-only)")
-        what = "all open lines"
     else:
         for sku in sorted(target):
             n = target[sku] - base.get(sku, 0)
@@ -221,11 +217,18 @@ def plan(
                 f"Commerce still shows {n} × {sku} as ordered: adjust it in Commerce (edit the "
                 "order, or refund with a credit memo) — Commerce's REST API has no partial cancel"
             )
-        what = ", ".join(f"{target[s] - base.get(s, 0)} × {s}" for s in sorted(target))
     ours_done = any(now_cancelled.get(s, 0) > base.get(s, 0) for s in target)
     comment = None
     if not comment_present and (need or commerce_cancel or ours_done):
-        comment = f"Walmart PO {po}: cancelled {what} with reason {reason}. {marker}{baseline_tag(base)}"
+        comment = cancel_note.format_comment(
+            cancel_note.CancelNote(
+                po,
+                suffix,
+                reason,
+                {} if not partial else {s: target[s] - base.get(s, 0) for s in target},
+                base,
+            )
+        )
     return CancelPlan(
         order,
         po,
@@ -243,36 +246,8 @@ def plan(
     )
 
 
-BASELINE_RE = re.compile(r"\{cancelled before: ([^}]*)\}")
-
-
-def baseline_tag(base: Mapping[str, int]) -> str:
-    """Walmart's cancelled quantities before this cancel, kept in the Commerce comment: with the order, not only
-    in this machine's journal, so a re-run from anywhere knows how much was its own."""
-    # SKUs are percent-encoded so that ',', '=' or '}' in a SKU cannot change what is read back
-    return " {cancelled before: " + ", ".join(f"{quote(sku, safe='')}={qty}" for sku, qty in sorted(base.items())) + "}"
-
-
-def baseline_from_comments(order: Order, marker: str) -> dict[str, int] | None:
-    for c in order.status_histories:
-        text = c.comment or ""
-        if marker not in text:
-            continue
-        found = BASELINE_RE.search(text)
-        if found is None:
-            continue
-        out: dict[str, int] = {}
-        for part in filter(None, (p.strip() for p in found.group(1).split(","))):
-            sku, _, qty = part.rpartition("=")
-            if not sku or not qty.isdigit():
-                return None  # not what wmsync wrote: trust nothing of it
-            out[unquote(sku)] = int(qty)
-        return out
-    return None
-
-
-def _comment_present(order: Order, marker: str) -> bool:
-    return any(marker in (c.comment or "") for c in order.status_histories)
+def _comments(order: Order) -> list[str]:
+    return [c.comment or "" for c in order.status_histories]
 
 
 def _confirmed(wm: WalmartOrder, target: Mapping[str, int]) -> bool:
@@ -393,7 +368,7 @@ def record_reason(op: Operation, p: CancelPlan) -> None:
         "commerce_comment",
         progress="recording the reason on the Commerce order",
         send=send,
-        read=lambda: _comment_present(ctx.commerce.get_order(entity_id), p.marker),
+        read=lambda: cancel_note.has_marker(_comments(ctx.commerce.get_order(entity_id)), p.marker),
         applied=bool,
         what="the Commerce order comment",
     )
@@ -456,11 +431,12 @@ def execute(
         ctx, order, po = session.ctx, session.order, session.purchase_order_id
         wm = session.walmart
         key = op_key(po, req.items)
-        marker = f"[wmsync {key}]"
+        marker = cancel_note.marker(po, op_suffix(req.items))
+        comments = _comments(order)
         baseline = earlier_baseline(ctx, key)
         if baseline is None:  # no journal entry here (another machine, a lost data dir): the order says
-            baseline = baseline_from_comments(order, marker)
-        the_plan = plan(order, po, wm, req, baseline=baseline, comment_present=_comment_present(order, marker))
+            baseline = cancel_note.baseline_of(comments, marker)
+        the_plan = plan(order, po, wm, req, baseline=baseline, comment_present=cancel_note.has_marker(comments, marker))
 
         def outcome(
             result: Result, latest: WalmartOrder, requests: tuple[PlannedRequest, ...] | None = None

@@ -16,10 +16,10 @@ from wmsync.journal import ALREADY_DONE, CONFIRMED, PENDING
 from wmsync.walmart.models import WalmartOrder
 from wmsync.workflows.base import OrderPair
 from wmsync.workflows.context import Context
+from wmsync.workflows.pairing import shipment_with_track, shipped_with
 from wmsync.workflows.results import PackageOutcome, PlannedRequest, Result, ShipOutcome, line_report
 from wmsync.workflows.session import order_session
 from wmsync.workflows.ship_plan import (
-    MAGENTO_CODES,
     Package,
     ShipPlan,
     ShipRequest,
@@ -29,13 +29,10 @@ from wmsync.workflows.ship_plan import (
     plan_package,
     precheck,
     resolve,
-    shipment_with_track,
-    shipped_with,
 )
 from wmsync.workflows.steps import Operation, operation, sent_earlier, wait_confirmed, write_step
 
 __all__ = [
-    "MAGENTO_CODES",
     "Package",
     "ShipPlan",
     "ShipRequest",

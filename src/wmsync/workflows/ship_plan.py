@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from wmsync.commerce.models import Order, OrderItem, ShipItem, Shipment, ShipTrack
+from wmsync.commerce.models import Order, ShipItem, Shipment, ShipTrack
 from wmsync.commerce.models import ship_body as commerce_ship_body
 from wmsync.config import StoreConfig
 from wmsync.errors import RefusedError, UsageError
@@ -29,10 +29,16 @@ from wmsync.walmart.models import (
     line_sort_key,
 )
 from wmsync.walmart.models import ship_body as walmart_ship_body
+from wmsync.workflows import pairing
 from wmsync.workflows.base import OrderPair
+from wmsync.workflows.pairing import (
+    shipment_with_track,
+    shippable_item_for_sku,
+    shipped_with,
+    sku_of_item,
+)
 
 Via = Literal["direct", "channel-manager"]
-MAGENTO_CODES = {"UPS": "ups", "USPS": "usps", "FedEx": "fedex", "DHL": "dhl"}
 
 
 @dataclass(frozen=True)
@@ -84,49 +90,6 @@ class ShipPlan:
 
 
 # ---------------------------------------------------------------- mapping Commerce items <-> Walmart lines
-
-
-def shippable_item_for_sku(order: Order, sku: str) -> OrderItem | None:
-    """The Commerce item to ship for a Walmart SKU: a simple item with that SKU, or the configurable parent
-    whose child (or itself, as Magento stores the chosen child's SKU on the parent) has it."""
-    for item in order.top_items():
-        if item.sku == sku:
-            return item
-    for item in order.items:
-        if item.sku == sku and item.parent_item_id is not None:
-            parent = order.item_by_id(item.parent_item_id)
-            if parent is not None:
-                return parent
-    return None
-
-
-def sku_of_item(order: Order, item: OrderItem, walmart_skus: set[str]) -> str:
-    if item.sku in walmart_skus:
-        return item.sku
-    for child in order.children(item):
-        if child.sku in walmart_skus:
-            return child.sku
-    return item.sku
-
-
-def _walmart_skus(wm: WalmartOrder) -> set[str]:
-    return {line.sku for line in wm.lines}
-
-
-def shipped_with(wm: WalmartOrder, tracking: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for line in wm.lines:
-        qty = line.shipped_with(tracking)
-        if qty:
-            out[line.sku] = out.get(line.sku, 0) + qty
-    return out
-
-
-def shipment_with_track(shipments: list[Shipment], tracking: str) -> Shipment | None:
-    for shipment in shipments:
-        if tracking in shipment.track_numbers():
-            return shipment
-    return None
 
 
 def _ms(dt: datetime) -> int:
@@ -186,7 +149,7 @@ def plan_package(
             f"Commerce order number {seller_order_id!r} is longer than Walmart's 30-character sellerOrderId"
         )
 
-    walmart_skus = _walmart_skus(wm)
+    walmart_skus = pairing.walmart_skus(wm)
     notes: list[str] = []
     shipment = existing if existing is not None else shipment_with_track(pair.shipments, tracking)
     # Magento's canShip(): no shipment on orders that are cancelled, closed, on hold or in payment review
@@ -326,7 +289,7 @@ def plan_package(
     # 3. Bodies.
     commerce_body = None
     if shipment is None:
-        code = MAGENTO_CODES.get(carrier.carrier or "", "custom")
+        code = rules.magento_code(carrier.carrier)
         commerce_body = commerce_ship_body(
             [ShipItem(order_item_id=i, qty=q) for i, q in sorted(commerce_items.items())],
             ShipTrack(track_number=tracking, title=carrier.name, carrier_code=code),
@@ -490,8 +453,7 @@ def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) 
                 )
             track = tracks[0]
             number = track.track_number or ""
-            code = (track.carrier_code or "").strip()
-            value = code if code and code.lower() != "custom" else (track.title or "")
+            value = rules.track_carrier(track.carrier_code, track.title)
             carrier = resolve(store, value, tracking_url=req.tracking_url, tracking=number)
             pkg = plan_package(
                 pair,

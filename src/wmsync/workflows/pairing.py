@@ -1,0 +1,125 @@
+"""How a Commerce order and its Walmart purchase order pair up, as pure functions over the two models.
+
+One place for what ship, cancel and status must agree on: which Commerce item carries which Walmart SKU
+(configurable products ship through their parent and are known to Walmart by the chosen child's SKU), how many
+units Walmart shows shipped under a tracking number, which Commerce shipment carries a tracking number, and how
+many units Walmart shows cancelled per SKU. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from wmsync.commerce.models import Order, OrderItem, Shipment
+from wmsync.timeparse import parse_commerce_time
+from wmsync.walmart.models import WalmartOrder
+
+
+def walmart_skus(wm: WalmartOrder) -> set[str]:
+    return {line.sku for line in wm.lines}
+
+
+def sku_of_item(order: Order, item: OrderItem, skus: set[str]) -> str:
+    """The Walmart SKU a Commerce item is sold as: its own SKU, else a child's (a configurable's chosen
+    simple product) that Walmart knows, else its own."""
+    return _sku_of(item.sku, (c.sku for c in order.children(item)), skus)
+
+
+def _sku_of(item_sku: str, children: Iterable[str], skus: set[str]) -> str:
+    if item_sku in skus:
+        return item_sku
+    for child in children:
+        if child in skus:
+            return child
+    return item_sku
+
+
+def item_skus(order: Order, skus: set[str]) -> dict[int, str]:
+    """Commerce item id -> the Walmart SKU it is shipped as; child items map to their parent's SKU."""
+    out: dict[int, str] = {}
+    for item in order.top_items():
+        out[item.item_id] = sku_of_item(order, item, skus)
+    for item in order.items:
+        if item.parent_item_id is not None and item.parent_item_id in out:
+            out[item.item_id] = out[item.parent_item_id]
+    return out
+
+
+def shippable_item_for_sku(order: Order, sku: str) -> OrderItem | None:
+    """The Commerce item to ship for a Walmart SKU: a simple item with that SKU, or the configurable parent
+    whose child (or itself, as Magento stores the chosen child's SKU on the parent) has it."""
+    for item in order.top_items():
+        if item.sku == sku:
+            return item
+    for item in order.items:
+        if item.sku == sku and item.parent_item_id is not None:
+            parent = order.item_by_id(item.parent_item_id)
+            if parent is not None:
+                return parent
+    return None
+
+
+def shipped_with(wm: WalmartOrder, tracking: str) -> dict[str, int]:
+    """Units Walmart shows shipped under this tracking number, per SKU."""
+    out: dict[str, int] = {}
+    for line in wm.lines:
+        qty = line.shipped_with(tracking)
+        if qty:
+            out[line.sku] = out.get(line.sku, 0) + qty
+    return out
+
+
+def shipment_with_track(shipments: Sequence[Shipment], tracking: str) -> Shipment | None:
+    """The Commerce shipment that carries this tracking number, if any."""
+    for shipment in shipments:
+        if tracking in shipment.track_numbers():
+            return shipment
+    return None
+
+
+def cancelled_by_sku(wm: WalmartOrder) -> dict[str, int]:
+    """Units Walmart shows cancelled, per SKU."""
+    out: dict[str, int] = {}
+    for line in wm.lines:
+        qty = line.qty_in("Cancelled")
+        if qty:
+            out[line.sku] = out.get(line.sku, 0) + qty
+    return out
+
+
+@dataclass
+class CommercePackage:
+    """One Commerce shipment as status compares it: its tracks and the Walmart SKUs and units it carries."""
+
+    shipment_id: int | None
+    tracks: list[tuple[str, str | None, str | None]]  # (number, carrier_code, title)
+    sku_qty: dict[str, int]
+    created: datetime | None
+
+    @property
+    def label(self) -> str:
+        return f"Commerce shipment #{self.shipment_id}" if self.shipment_id is not None else "a Commerce shipment"
+
+    @property
+    def numbers(self) -> list[str]:
+        return [t[0] for t in self.tracks]
+
+
+def commerce_packages(order: Order, shipments: Sequence[Shipment], item_sku: dict[int, str]) -> list[CommercePackage]:
+    """Each Commerce shipment with its units per Walmart SKU (``item_sku`` from :func:`item_skus`)."""
+    out = []
+    for sh in shipments:
+        sku_qty: dict[str, int] = {}
+        for si in sh.items:
+            if si.order_item_id is None or si.qty <= 0:
+                continue
+            item = order.item_by_id(si.order_item_id)
+            if item is None or item.parent_item_id is not None:
+                continue  # child rows of configurables repeat the parent's quantity
+            sku = item_sku.get(item.item_id, item.sku)
+            sku_qty[sku] = sku_qty.get(sku, 0) + round(si.qty)
+        tracks = [(t.track_number, t.carrier_code, t.title) for t in sh.tracks if t.track_number]
+        out.append(CommercePackage(sh.entity_id, tracks, sku_qty, parse_commerce_time(sh.created_at)))
+    return out
