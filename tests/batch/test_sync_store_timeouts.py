@@ -72,7 +72,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, pattern: str, delay
     from wmsync.cli import common
 
     late = LateWrites(sandbox.transport(), pattern, delay)
-    monkeypatch.setattr(common.Runtime, "_transport", lambda _self: late)
+    monkeypatch.setattr(common.Runtime, "transport_override", late)
     return late
 
 

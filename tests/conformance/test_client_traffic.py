@@ -47,18 +47,10 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[Checked]:
     sb = Sandbox(default_db_path())
     sb.ensure_seeded()
     sb.update_settings(ship_id_as_string=False)
-    box: list[Checked] = []
-
-    def transport(_self: Any) -> httpx.BaseTransport:
-        if not box:
-            box.append(Checked(sb.transport()))
-        return box[0]
-
     from wmsync.cli import common
 
-    monkeypatch.setattr(common.Runtime, "_transport", transport)
     holder = Checked(sb.transport())
-    box.append(holder)
+    monkeypatch.setattr(common.Runtime, "transport_override", holder)
     yield holder
     sb.close()
 

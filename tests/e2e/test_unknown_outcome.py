@@ -54,7 +54,7 @@ def use(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, pattern: str, delay_r
     from wmsync.cli import common
 
     late = LateWrites(sandbox.transport(), pattern, delay_reads)
-    monkeypatch.setattr(common.Runtime, "_transport", lambda _self: late)
+    monkeypatch.setattr(common.Runtime, "transport_override", late)
     return late
 
 
@@ -131,7 +131,7 @@ def test_a_sent_but_unconfirmed_shipment_is_not_posted_again_while_waiting(
     from wmsync.cli import common
 
     lag = LaggingWalmart(sandbox.transport())
-    monkeypatch.setattr(common.Runtime, "_transport", lambda _self: lag)
+    monkeypatch.setattr(common.Runtime, "transport_override", lag)
     args = ["ship", "000000101", "--store", "sandbox", "--json", "--carrier", "UPS", "--tracking", UPS]
     r = cli(*args, "--no-wait")
     assert r.exit_code == 0, r

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt, emit_unconfirmed
+from wmsync.cli.common import Runtime, emit_unconfirmed, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,7 +48,9 @@ def list_reasons(rt: Runtime) -> None:
     rt.out.emit(data, human)
 
 
+@global_options
 def cancel(
+    rt: Runtime,
     order: Annotated[str | None, typer.Argument(help="Commerce order number or Walmart PO id.")] = None,
     reason: Annotated[
         str | None, typer.Option(help="Walmart reason code, alias or Channel Manager label.")
@@ -93,17 +95,11 @@ def cancel(
         bool, typer.Option("--skip-invalid", help="With --from-file: run the valid rows.")
     ] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="With --from-file: a JSON line per row.")] = False,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     from wmsync.errors import UnconfirmedError, UsageError
     from wmsync.workflows import cancel as wf
     from wmsync.workflows.base import check_order_arg, parse_items
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     if list_reasons_:
         list_reasons(rt)
         return

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+from wmsync.cli.common import Runtime, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,31 +28,28 @@ def _extra(rt: Runtime) -> list[str]:
 
 
 @app.callback()
+@global_options
 def carriers_default(
+    rt: Runtime,
     ctx: typer.Context,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     """List Walmart's carriers (default), or `check` the store's mapping."""
     if ctx.invoked_subcommand is None:
-        list_carriers(store, config, json, verbose, trace_file)
+        _list_carriers(rt)
 
 
 @app.command("list")
+@global_options
 def list_carriers(
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
+    rt: Runtime,
 ) -> None:
     """Walmart's carrier names, exact spelling (the spec's list plus the store's extra_carriers)."""
+    _list_carriers(rt)
+
+
+def _list_carriers(rt: Runtime) -> None:
     from wmsync.walmart import enums, rules
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     extra = _extra(rt)
     spec = set(enums.carriers())
     data = [
@@ -74,17 +71,13 @@ def list_carriers(
 
 
 @app.command("check")
+@global_options
 def check(
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
+    rt: Runtime,
 ) -> None:
     """Validate the store's [carriers] mapping against Walmart's list. Exit 3 when an entry is wrong."""
     from wmsync.walmart import rules
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     st = rt.store()
     mapping: dict[str, Any] = {}
     for key, value in st.config.carriers.items():

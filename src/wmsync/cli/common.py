@@ -3,11 +3,13 @@ from config. Heavy imports (httpx, pydantic, keyring) happen here lazily, never 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from wmsync.secrets import SecretResolver
     from wmsync.walmart.client import WalmartClient
     from wmsync.workflows.context import Context, Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 StoreOpt = Annotated[
     str | None,
@@ -40,6 +45,39 @@ TraceOpt = Annotated[
     typer.Option("--trace-file", help="Write every HTTP exchange of the run as JSON (masked) for support.",
                  dir_okay=False),
 ]
+
+#: The options every command takes, declared here once: :func:`global_options` adds them to a command.
+GLOBAL_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("store", StoreOpt, None),
+    ("config", ConfigOpt, None),
+    ("json", JsonOpt, False),
+    ("verbose", VerboseOpt, False),
+    ("trace_file", TraceOpt, None),
+)
+
+
+def global_options(fn: Callable[Concatenate[Runtime, P], R]) -> Callable[..., R]:
+    """A command that takes the :class:`Runtime` as its first argument gets ``--store``, ``--config``,
+    ``--json``, ``--verbose`` and ``--trace-file`` as options of its own (after its other options, in that
+    order), and the runtime built from them."""
+    sig = inspect.signature(fn, eval_str=True)
+    own = list(sig.parameters.values())[1:]
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for name, annotation, default in GLOBAL_OPTIONS
+    ]
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kwargs: Any) -> R:
+        rt = Runtime.create(*(kwargs.pop(name) for name, _a, _d in GLOBAL_OPTIONS))
+        return fn(rt, *args, **kwargs)
+
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) if p.kind is p.POSITIONAL_OR_KEYWORD else p for p in own]
+    command.__signature__ = sig.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in [*params, *extra]} | {"return": sig.return_annotation}
+    del command.__wrapped__  # Typer reads the signature above, not the wrapped function's
+    return command
+
 
 SANDBOX = "sandbox"
 
@@ -186,7 +224,15 @@ class Runtime:
             self._closers.append(self._sandbox)
         return self._sandbox
 
-    def _transport(self) -> Any:
+    #: The seam for tests and embedders: an httpx transport that every client of every runtime uses instead
+    #: of the network (or of the sandbox's in-process transport). ``None``: the normal choice below.
+    transport_override: ClassVar[Any] = None
+
+    def transport(self) -> Any:
+        """The httpx transport for this run's clients: the override if set, the sandbox's in-process
+        transport for ``--store sandbox``, else ``None`` (the network)."""
+        if Runtime.transport_override is not None:
+            return Runtime.transport_override
         return self.sandbox().transport() if self.store().is_sandbox else None
 
     def timeouts(self) -> Any:
@@ -245,7 +291,7 @@ class Runtime:
                 store_code=st.config.commerce_store_code,
                 signer=signer,
                 settings=self.http_settings(),
-                transport=self._transport(),
+                transport=self.transport(),
                 rate_per_min=st.config.rate_limits.commerce_per_min,
                 tracers=self.tracers(),
             )
@@ -267,7 +313,7 @@ class Runtime:
                 service_name=st.config.walmart_service_name,
                 channel_type=st.config.walmart_channel_type,
                 settings=self.http_settings(),
-                transport=self._transport(),
+                transport=self.transport(),
                 rate_limits={
                     "read": rl.walmart_read_per_min,
                     "ship": rl.walmart_ship_per_min,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+from wmsync.cli.common import Runtime, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,18 +20,14 @@ Exit: 0 explained · 2 unknown code (with close matches).
 """
 
 
+@global_options
 def explain(
+    rt: Runtime,
     code: Annotated[list[str], typer.Argument(help="Error code, message or exit code.", show_default=False)],
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     from wmsync import explain as table
     from wmsync.errors import UsageError
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     query = " ".join(code).strip()
     match = table.lookup(query)
     if match is None:

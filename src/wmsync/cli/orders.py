@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+from wmsync.cli.common import Runtime, global_options
 
 if TYPE_CHECKING:
     from wmsync.workflows.status import ListStats
@@ -68,18 +68,15 @@ def human_line(row: dict[str, Any]) -> str:
     return " ".join(cells).rstrip()
 
 
+@global_options
 def list_orders(
+    rt: Runtime,
     status: Annotated[str, typer.Option("--status", help=f"Which orders: {STATUS_CHOICES}.")] = "all",
     since: Annotated[
         str | None, typer.Option("--since", help="Created since: a date, date-time or duration (2h, 3d, 1w).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows (0 = no limit).", min=0)] = 100,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line (for large outputs).")] = False,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     from datetime import UTC, datetime
 
@@ -87,17 +84,17 @@ def list_orders(
     from wmsync.timeparse import parse_since
     from wmsync.workflows import status as wf
 
-    rt = Runtime.create(store, config, json or jsonl, verbose, trace_file)
     choice = status.strip().lower()
     if choice not in wf.STATUS_FILTERS:
         raise UsageError(f"--status {status!r}: expected one of {STATUS_CHOICES}")
-    if json and jsonl:
+    if rt.json_mode and jsonl:
         raise UsageError("--json and --jsonl go separately: pick one")
+    mode = "jsonl" if jsonl else "json" if rt.json_mode else "human"
+    rt.json_mode = rt.json_mode or jsonl
     when = parse_since(since, datetime.now(UTC)) if since is not None else None
     stats = wf.ListStats()
     ctx = rt.context(rt.settings())
     rows = wf.list_orders(ctx, since=when, status=choice, limit=limit or None, stats=stats)
-    mode = "jsonl" if jsonl else "json" if json else "human"
     try:
         stream(rows, mode)
     except BrokenPipeError:

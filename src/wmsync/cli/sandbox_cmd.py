@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+from wmsync.cli.common import Runtime, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,19 +25,15 @@ def _open() -> Any:
 
 
 @app.command("reset")
+@global_options
 def reset(
+    rt: Runtime,
     orders: Annotated[int | None, typer.Option(help="Add N generated orders (for benchmarks).", min=0,
                                                max=100_000)] = None,
     seed: Annotated[int, typer.Option(help="Random seed for generated orders.")] = 0,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     """Reseed the sandbox: the fixed demo orders (plus N generated ones). Also forgets the journal entries and
     cached token of the sandbox store."""
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     sb = _open()
     try:
         sb.reset(orders=orders, seed=seed)
@@ -85,7 +81,9 @@ def _forget_sandbox_journal() -> None:
 
 
 @app.command("configure")
+@global_options
 def configure(
+    rt: Runtime,
     channel_manager: Annotated[bool | None, typer.Option("--channel-manager/--no-channel-manager",
                                                          help="Simulate an installed Channel Manager.")] = None,
     walmart_delay: Annotated[float | None, typer.Option(help="Channel Manager's delay in seconds.", min=0)] = None,
@@ -94,14 +92,8 @@ def configure(
     token_ttl: Annotated[int | None, typer.Option(help="Walmart token lifetime in seconds.", min=1)] = None,
     ship_rate_per_min: Annotated[int | None, typer.Option(help="Walmart ship/cancel limit per minute.", min=1)
                                  ] = None,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     """Change the sandbox's settings (kept in its database, so the in-process store sees them too)."""
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     changes = {k: v for k, v in {
         "channel_manager": channel_manager, "walmart_delay": walmart_delay, "latency_ms": latency_ms,
         "fault_rate": fault_rate, "token_ttl": token_ttl, "ship_rate_per_min": ship_rate_per_min,
@@ -139,7 +131,9 @@ def snippet(base_url: str) -> str:
 
 
 @app.command("serve")
+@global_options
 def serve(
+    rt: Runtime,
     host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 = a free one).", min=0, max=65535)] = 0,
     latency_ms: Annotated[int | None, typer.Option(help="Latency added to every request.", min=0)] = None,
@@ -151,11 +145,6 @@ def serve(
     channel_manager: Annotated[bool, typer.Option("--channel-manager", help="Simulate an installed Channel "
                                                                            "Manager.")] = False,
     seed: Annotated[int | None, typer.Option(help="Seed of the fault generator.")] = None,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     """Serve both APIs on loopback (Commerce under /rest/…, Walmart under /v3/…) until Ctrl-C or SIGTERM.
     Prints the base URL and a ready-to-use config snippet."""
@@ -165,7 +154,6 @@ def serve(
     from wmsync.errors import UsageError
     from wmsync.sandbox import server
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     if not is_loopback_host(host):
         raise UsageError(f"--host {host!r} is not a loopback address; the sandbox only listens on loopback")
     overrides: dict[str, Any] = {k: v for k, v in {

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt, emit_unconfirmed
+from wmsync.cli.common import Runtime, emit_unconfirmed, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,7 +46,9 @@ def parse_ship_date(value: str | None) -> datetime | None:
         ) from exc
 
 
+@global_options
 def ship(
+    rt: Runtime,
     order: Annotated[str | None, typer.Argument(help="Commerce order number or Walmart PO id.")] = None,
     carrier: Annotated[
         str | None, typer.Option(help="Walmart carrier name, or a mapped Commerce carrier.")
@@ -96,17 +98,11 @@ def ship(
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="With --from-file: one JSON line per row as it finishes.")
     ] = False,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     from wmsync.errors import UnconfirmedError, UsageError
     from wmsync.workflows import ship as wf
     from wmsync.workflows.base import check_order_arg, parse_items
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     if from_file is not None and (order or carrier or tracking or item or tracking_url or method):
         raise UsageError("--from-file takes the orders, carriers and tracking numbers from the file",
                          hint="give either ORDER with --carrier/--tracking, or --from-file, not both")

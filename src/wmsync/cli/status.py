@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+from wmsync.cli.common import Runtime, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,23 +31,19 @@ Exit: 0 in sync · 6 still pending · 8 diverged · 2 unknown order.
 """
 
 
+@global_options
 def status(
+    rt: Runtime,
     order: Annotated[str, typer.Argument(help="Commerce order number or Walmart PO id.")],
     wait: Annotated[bool, typer.Option("--wait", help="Keep looking until the verdict is no longer pending.")] = False,
     timeout: Annotated[
         float | None, typer.Option(help="Seconds --wait keeps looking (default: the confirm timeout, 300).", min=0)
     ] = None,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     from wmsync.errors import ExitCode
     from wmsync.workflows import status as wf
     from wmsync.workflows.base import check_order_arg
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     check_order_arg(order)
     settings = rt.settings(timeout=timeout, no_wait=not wait)
     with rt.out.spinner("reading both sides") as update:

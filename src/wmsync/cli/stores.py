@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+from wmsync.cli.common import Runtime, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,17 +20,14 @@ app = typer.Typer(
 
 
 @app.callback()
+@global_options
 def stores_default(
+    rt: Runtime,
     ctx: typer.Context,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     """List the stores (default), add, remove or check them."""
     if ctx.invoked_subcommand is None:
-        list_stores(store, config, json, verbose, trace_file)
+        _list(rt)
 
 
 def _rows(rt: Runtime) -> list[dict[str, Any]]:
@@ -62,18 +59,18 @@ def _rows(rt: Runtime) -> list[dict[str, Any]]:
 
 
 @app.command("list")
+@global_options
 def list_stores(
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
+    rt: Runtime,
 ) -> None:
     """Show each store: URLs, auth kind, and where each secret comes from (env/keyring/missing) — never its value."""
-    rt = Runtime.create(store, config, json, verbose, trace_file)
+    _list(rt)
+
+
+def _list(rt: Runtime) -> None:
     rows = _rows(rt)
-    if store:
-        rows = [r for r in rows if r["name"] == store]
+    if rt.store_option:
+        rows = [r for r in rows if r["name"] == rt.store_option]
 
     def human(console: Console) -> None:
         from wmsync.render import table
@@ -124,7 +121,9 @@ def _read_secrets_stdin(allowed: tuple[str, ...]) -> dict[str, str]:
 
 
 @app.command("add")
+@global_options
 def add(
+    rt: Runtime,
     name: Annotated[str, typer.Argument(help="Store name, e.g. 'us'.")],
     commerce_url: Annotated[str, typer.Option(help="Commerce base URL, e.g. https://shop.example.com")],
     walmart_client_id: Annotated[str, typer.Option(help="Walmart API client id (not secret).")],
@@ -138,11 +137,6 @@ def add(
         bool, typer.Option("--secrets-stdin", help="Read secrets as NAME=value lines from stdin.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing store of that name.")] = False,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     """Add a store. Secrets go to the system keyring (hidden prompt, or --secrets-stdin); where there is no
     keyring, set them as environment variables — the names are printed."""
@@ -152,7 +146,6 @@ def add(
     from wmsync.errors import UsageError
     from wmsync.secrets import env_name, keyring_available, keyring_set, names_for, register_secret
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     conf = rt.config()
     if name in conf.stores and not force:
         raise UsageError(f"a store named {name!r} already exists", hint="pass --force to replace it")
@@ -219,20 +212,16 @@ def add(
 
 
 @app.command("remove")
+@global_options
 def remove(
+    rt: Runtime,
     name: Annotated[str, typer.Argument(help="Store name.")],
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     """Remove a store from the config file, and its keyring entries."""
     from wmsync import config as cfg
     from wmsync.errors import UsageError
     from wmsync.secrets import ALL_NAMES, keyring_delete
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     conf = rt.config()
     if name not in conf.stores:
         raise UsageError(f"no store named {name!r} in {rt.config_path}")
@@ -321,23 +310,20 @@ def _check_one(rt: Runtime) -> dict[str, Any]:
 
 
 @app.command("check")
+@global_options
 def check(
+    rt: Runtime,
     name: Annotated[str | None, typer.Argument(help="Store to check (default: every configured store).")] = None,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     """Live check: reachability, authentication, order scope and clock skew. Exit 0 ok, 3 credentials, 5
     unreachable."""
     from wmsync.errors import worst
     from wmsync.secrets import redact
 
-    base = Runtime.create(store, config, json, verbose, trace_file)
+    base = rt
     names: list[str]
-    if name or store:
-        names = [name or store or ""]
+    if name or rt.store_option:
+        names = [name or rt.store_option or ""]
     else:
         conf = base.config()
         names = list(conf.stores) or []
@@ -349,11 +335,11 @@ def check(
                               "wmsync stores check sandbox")
     results = []
     for n in names:
-        rt = Runtime.create(n, config, json, verbose, trace_file)
-        rt._config = None if n == "sandbox" else base.config()
-        rt._tracers = base.tracers()  # one trace file for the whole run, not one per store overwriting the last
-        results.append(_check_one(rt))
-        rt.close()
+        one = Runtime.create(n, base.config_option, base.json_mode, base.verbose, base.trace_file)
+        one._config = None if n == "sandbox" else base.config()
+        one._tracers = base.tracers()  # one trace file for the whole run, not one per store overwriting the last
+        results.append(_check_one(one))
+        one.close()
 
     def human(console: Console) -> None:
         for r in results:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from wmsync.cli.common import ConfigOpt, JsonOpt, Runtime, StoreOpt, TraceOpt, VerboseOpt
+from wmsync.cli.common import Runtime, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,7 +39,9 @@ Exit: 0 all in sync · 7 some push failed (re-run retries) · 8 orders disagree 
 """
 
 
+@global_options
 def sync(
+    rt: Runtime,
     since: Annotated[
         str | None,
         typer.Option(help="Start of the window: a date/date-time (UTC) or a duration back from now (2h, 3d)."),
@@ -56,11 +58,6 @@ def sync(
         int | None, typer.Option(help="Orders worked on at once (default 8, or WMSYNC_BATCH_WORKERS).", min=1,
                                  max=32)
     ] = None,
-    store: StoreOpt = None,
-    config: ConfigOpt = None,
-    json: JsonOpt = False,
-    verbose: VerboseOpt = False,
-    trace_file: TraceOpt = None,
 ) -> None:
     from datetime import UTC, datetime
 
@@ -68,7 +65,6 @@ def sync(
     from wmsync.timeparse import parse_since
     from wmsync.workflows import sync as wf
 
-    rt = Runtime.create(store, config, json, verbose, trace_file)
     when = parse_since(since, datetime.now(UTC)) if since is not None else None
     walmart = rt.walmart()
     rt.commerce()
