@@ -1,0 +1,97 @@
+"""Which handler answers a request: paths, methods and the token check."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+from wmsync.sandbox.common import Ctx, ParsedRequest, Reply, json_body
+from wmsync.sandbox.walmart.auth import _rate_limit, _require_headers, _require_token, _token, _token_detail
+from wmsync.sandbox.walmart.base import GATEWAY
+from wmsync.sandbox.walmart.errors import WalmartError, not_found
+from wmsync.sandbox.walmart.reads import _list, render_orders
+from wmsync.sandbox.walmart.writes import acknowledge, apply_cancel, apply_ship, validate_cancel, validate_ship
+
+_PO_PATH = re.compile(r"^/v3/orders/([^/]+)(?:/(acknowledge|shipping|cancel|refund))?/?$")
+
+
+def route(method: str, path: str) -> tuple[str, dict[str, str]]:
+    """The operation name for a ``/v3/...`` request (``walmart.unknown`` when nothing matches)."""
+    path = path.rstrip("/") or "/"
+    if path == "/v3/token":
+        return ("walmart.token", {}) if method == "POST" else ("walmart.unknown", {})
+    if path == "/v3/token/detail":
+        return ("walmart.token_detail", {}) if method == "GET" else ("walmart.unknown", {})
+    if path == "/v3/orders":
+        return ("walmart.list", {}) if method == "GET" else ("walmart.unknown", {})
+    m = _PO_PATH.match(path)
+    if m:
+        po, action = m.group(1), m.group(2)
+        if action is None and method == "GET":
+            return "walmart.get", {"po": po}
+        if action in ("acknowledge", "shipping", "cancel") and method == "POST":
+            op = {"acknowledge": "walmart.acknowledge", "shipping": "walmart.ship", "cancel": "walmart.cancel"}
+            return op[action], {"po": po}
+    return "walmart.unknown", {}
+
+
+def handle(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, str]) -> Reply:
+    try:
+        _require_headers(req)
+        if operation == "walmart.token":
+            return _token(ctx, req)
+        if operation == "walmart.unknown":
+            raise WalmartError.one(
+                404,
+                f"CONTENT_NOT_FOUND.{GATEWAY}",
+                f"No resource matches {req.method} {req.path}",
+                info="Requested content could not be found.",
+                category="REQUEST",
+            )
+        if operation == "walmart.token_detail":
+            return _token_detail(ctx, req)
+        _require_token(ctx, req)
+        quota = _rate_limit(ctx, operation)
+        reply = _dispatch(ctx, req, operation, params)
+        reply.headers.update(quota)
+        return reply
+    except WalmartError as exc:
+        return exc.reply()
+
+
+def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, str]) -> Reply:
+    if operation == "walmart.list":
+        return _list(ctx, req)
+    po = params["po"]
+    if operation == "walmart.get":
+        return Reply(200, {"order": _one(ctx.conn, po)})
+    if operation == "walmart.acknowledge":
+        _one(ctx.conn, po)
+        acknowledge(ctx.conn, po, ctx.now_ms)
+        return Reply(200, {"order": _one(ctx.conn, po)})
+    if operation == "walmart.ship":
+        _one(ctx.conn, po)
+        items = validate_ship(ctx.conn, po, _body(req))
+        apply_ship(ctx.conn, po, items, ctx.now_ms, source="api")
+        return Reply(200, {"order": _one(ctx.conn, po)})
+    if operation == "walmart.cancel":
+        _one(ctx.conn, po)
+        cancels = validate_cancel(ctx.conn, po, _body(req))
+        apply_cancel(ctx.conn, po, cancels, ctx.now_ms, source="api")
+        return Reply(200, {"order": _one(ctx.conn, po)})
+    raise AssertionError(operation)  # pragma: no cover
+
+
+def _body(req: ParsedRequest) -> Any:
+    try:
+        return json_body(req.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WalmartError.invalid(f"Unable to parse the request body: {exc}", "requestBody") from exc
+
+
+def _one(conn: sqlite3.Connection, po: str) -> dict[str, Any]:
+    orders = render_orders(conn, [po])
+    if not orders:
+        raise not_found(f"Order with purchaseOrderId {po} not found")
+    return orders[0]
