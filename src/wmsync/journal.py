@@ -67,6 +67,16 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 
+#: The journal's schema version, kept in SQLite's ``user_version``. Journals written before versions existed
+#: read 0 and hold the version-1 tables already.
+SCHEMA_VERSION = 1
+
+#: version -> the statements that bring a journal from the version before it to this one, run in one
+#: transaction. Version 1 creates what is missing (``IF NOT EXISTS``), so an older journal keeps its data. A
+#: change to the tables adds the next version here (e.g. ``2: "ALTER TABLE operations ADD COLUMN …"``).
+MIGRATIONS: dict[int, str] = {1: SCHEMA}
+
+
 # operation states
 PLANNED = "planned"
 IN_PROGRESS = "in_progress"
@@ -135,12 +145,40 @@ class Journal:
             try:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
-                self.db.executescript(SCHEMA)
+                self._migrate()
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or SYSTEM.monotonic() > deadline:
                     raise
                 SYSTEM.sleep(0.05)
+
+    def _version(self) -> int:
+        version: int = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            from wmsync.errors import ConfigError
+
+            raise ConfigError(
+                f"the journal {self.path} was written by a newer wmsync (schema {version}; this one knows up to "
+                f"{SCHEMA_VERSION}); nothing was sent",
+                hint="upgrade wmsync on this machine, or point WMSYNC_DATA_DIR at another directory",
+            )
+        return version
+
+    def _migrate(self) -> None:
+        """Bring the journal to :data:`SCHEMA_VERSION`, one step at a time in one transaction (another process
+        opening it at the same moment waits, then finds it done)."""
+        if self._version() == SCHEMA_VERSION:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for version in range(self._version() + 1, SCHEMA_VERSION + 1):
+                for statement in filter(str.strip, MIGRATIONS[version].split(";")):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {int(version)}")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -312,14 +350,6 @@ class Journal:
             ).fetchall()
             return [self._row(r) for r in rows]
 
-    def is_done(self, store: str, op_key: str) -> bool:
-        with self._lock:
-            row = self.db.execute(
-                "SELECT 1 FROM operations WHERE store=? AND op_key=? AND state IN (?, ?) LIMIT 1",
-                (store, op_key, *DONE_STATES),
-            ).fetchone()
-            return row is not None
-
     def done_operations(self, store: str, kind: str, orders: Iterable[str]) -> list[DoneOperation]:
         """Operations of ``kind`` finished (confirmed or already done) for any of ``orders``, each matched as a
         Commerce order number or a Walmart PO id: the batch re-run skip list, read without touching the
@@ -361,17 +391,6 @@ class Journal:
                 (store, purchase_order_id, limit),
             ).fetchall()
             return [self._row(r) for r in rows]
-
-    def open_operations(self, store: str, purchase_order_id: str) -> list[Operation]:
-        """Operations sent but not yet confirmed whose confirmation window is still open."""
-        now = self._time()
-        return [
-            op
-            for op in self.history(store, purchase_order_id, limit=50)
-            if op.state == PENDING and op.confirm_deadline is not None and op.confirm_deadline > now
-        ]
-
-    # ------------------------------------------------------------ leases
 
     def acquire(
         self,

@@ -46,6 +46,3 @@ def cache_dir() -> Path:
     return Path(user_cache_dir(APP))
 
 
-def ensure_private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path

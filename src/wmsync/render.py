@@ -82,9 +82,6 @@ class Output:
     def note(self, message: str) -> None:
         self.err.print(redact(message), markup=False, style="dim")
 
-    def warn(self, message: str) -> None:
-        self.err.print("warning: " + redact(message), markup=False, style="yellow")
-
     def error(self, message: str, hint: str | None = None) -> None:
         self.err.print("error: " + redact(message), markup=False, style="bold red")
         if hint:

@@ -13,7 +13,6 @@ from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
 from sandbox.helpers import get_token, po_of, ship_body, wm_base_headers
 from wmsync.sandbox import CREDENTIALS, Sandbox
-from wmsync.sandbox.cli_support import config_snippet
 from wmsync.sandbox.server import NonLoopbackError, SandboxServer, serve
 
 
@@ -137,7 +136,11 @@ def test_serve_blocks_until_stopped(db_path: Path) -> None:
 
 
 def test_config_snippet_names_every_secret() -> None:
-    text = config_snippet("http://127.0.0.1:8765", store_name="local-sb")
+    from wmsync.cli.sandbox_cmd import snippet
+
+    text = snippet("http://127.0.0.1:8765")
     assert 'commerce_url = "http://127.0.0.1:8765"' in text
-    assert "[stores.local-sb]" in text
-    assert f"export WMSYNC_LOCAL_SB_WALMART_CLIENT_SECRET={CREDENTIALS['WALMART_CLIENT_SECRET']}" in text
+    assert "[stores.local]" in text
+    for name in ("COMMERCE_CONSUMER_KEY", "COMMERCE_CONSUMER_SECRET", "COMMERCE_ACCESS_TOKEN",
+                 "COMMERCE_ACCESS_TOKEN_SECRET", "WALMART_CLIENT_SECRET"):
+        assert f"export WMSYNC_LOCAL_{name}={CREDENTIALS[name]}" in text

@@ -210,7 +210,7 @@ def test_search_does_not_repeat_the_last_page_when_total_count_is_too_high(httpx
 def test_search_respects_limit(httpx_mock) -> None:
     magento = FakeMagento(50)
     httpx_mock.add_callback(magento, is_reusable=True, is_optional=True)
-    got = _client().find_orders("ext_order_id", "1234567890123", limit=3)
+    got = list(_client().search_orders([[Filter("ext_order_id", "1234567890123")]], page_size=3, limit=3))
     assert len(got) == 3
     assert magento.pages == [1]
     q = dict(httpx_mock.get_requests()[0].url.params)

@@ -245,9 +245,6 @@ class CommerceClient:
         for data in self.search("orders", groups, page_size=page_size, sort=sort, limit=limit):
             yield _parsed(Order, data, "an order")
 
-    def find_orders(self, field: str, value: str, *, limit: int = 5) -> list[Order]:
-        return list(self.search_orders([[Filter(field, value)]], page_size=limit, limit=limit))
-
     def get_order(self, entity_id: int) -> Order:
         data = self._call("GET", f"/orders/{int(entity_id)}")
         if not isinstance(data, dict):
@@ -266,11 +263,6 @@ class CommerceClient:
 
     def list_shipments(self, entity_id: int) -> list[Shipment]:
         return list(self.search_shipments([[Filter("order_id", str(int(entity_id)))]]))
-
-    def get_comments(self, entity_id: int) -> list[dict[str, Any]]:
-        data = self._call("GET", f"/orders/{int(entity_id)}/comments")
-        items = data.get("items") if isinstance(data, dict) else None
-        return [i for i in items or [] if isinstance(i, dict)]
 
     # ------------------------------------------------------------ writes (not safe to repeat)
 

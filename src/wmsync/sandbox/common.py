@@ -50,13 +50,6 @@ class ParsedRequest:
             body=body,
         )
 
-    def param(self, name: str) -> str | None:
-        for key, value in self.query:
-            if key == name:
-                return value
-        return None
-
-
 @dataclass
 class Reply:
     status: int

@@ -183,23 +183,6 @@ def read_walmart_order(walmart: WalmartClient, po: str, order_number: str) -> Wa
         ) from exc
 
 
-def load_pair(
-    commerce: CommerceClient,
-    walmart: WalmartClient,
-    store: StoreConfig,
-    value: str,
-    *,
-    with_shipments: bool | None = None,
-) -> OrderPair:
-    order = find_commerce_order(commerce, store, value)
-    po = purchase_order_of(order, store)
-    wm = read_walmart_order(walmart, po, order.increment_id)
-    pair = OrderPair(order, po, wm)
-    if with_shipments or (with_shipments is None and any(i.qty_shipped > 0 for i in order.items)):
-        pair.shipments = commerce.list_shipments(order.entity_id)
-    return pair
-
-
 def poll(
     check: Callable[[], bool],
     *,
