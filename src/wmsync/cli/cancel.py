@@ -109,10 +109,8 @@ def cancel(
     if from_file is None and (jsonl or skip_invalid):
         raise UsageError("--jsonl and --skip-invalid go with --from-file")
     if from_file is not None:
-        try:
-            from wmsync.cli.batch import run_cancel_file
-        except ModuleNotFoundError as exc:
-            raise UsageError("--from-file is not available in this version") from exc
+        from wmsync.cli.batch import run_cancel_file
+
         if not yes and not dry_run:
             raise UsageError("--from-file cancels need --yes")
         run_cancel_file(

@@ -109,10 +109,8 @@ def ship(
     if from_file is None and (jsonl or skip_invalid):
         raise UsageError("--jsonl and --skip-invalid go with --from-file")
     if from_file is not None:
-        try:
-            from wmsync.cli.batch import run_ship_file
-        except ModuleNotFoundError as exc:
-            raise UsageError("--from-file is not available in this version") from exc
+        from wmsync.cli.batch import run_ship_file
+
         run_ship_file(
             rt,
             from_file,
