@@ -141,7 +141,10 @@ def ship_body(
     comment: str | None = None,
     source_code: str | None = None,
 ) -> dict[str, Any]:
-    """The body of ``POST /V1/order/{orderId}/ship`` (salesShipOrderV1ExecutePostBody)."""
+    """The body of ``POST /V1/order/{orderId}/ship`` (salesShipOrderV1ExecutePostBody). It always names its
+    items: with none, Magento ships every item still open (magento/magento2#23212)."""
+    if not items:
+        raise ValueError("a Commerce shipment body must name its items")
     body: dict[str, Any] = {
         "items": [i.model_dump() for i in items],
         "notify": notify,

@@ -225,7 +225,15 @@ def plan_package(
                     commerce_items[item.item_id] = commerce_items.get(item.item_id, 0) + qty
             if not sku_qty:
                 if shipped_t:
+                    # Walmart already shows this tracking number: the package is what Walmart shipped under it;
+                    # Commerce records the items it still has open for those SKUs (none: no Commerce shipment)
                     sku_qty = dict(shipped_t)
+                    for sku, qty in sorted(shipped_t.items()):
+                        item = shippable_item_for_sku(order, sku)
+                        if item is not None and min(item.qty_to_ship, qty) > 0:
+                            commerce_items[item.item_id] = commerce_items.get(item.item_id, 0) + min(
+                                item.qty_to_ship, qty
+                            )
                 else:
                     cancelled = (
                         all(line.qty_in("Cancelled") >= line.quantity for line in wm.lines) if wm.lines else False
@@ -288,7 +296,13 @@ def plan_package(
 
     # 3. Bodies.
     commerce_body = None
-    if shipment is None:
+    if shipment is None and not commerce_items:
+        # never a body without items: Magento then ships every item still open (ShipmentFactory::prepareItems,
+        # magento/magento2#23212), which may be one Walmart cancelled
+        notes.append(
+            f"no Commerce item is left to ship for tracking number {tracking}: no Commerce shipment is created"
+        )
+    elif shipment is None:
         code = rules.magento_code(carrier.carrier)
         commerce_body = commerce_ship_body(
             [ShipItem(order_item_id=i, qty=q) for i, q in sorted(commerce_items.items())],
