@@ -54,3 +54,19 @@ def test_a_ship_body_never_leaves_magento_to_pick_the_items(cli: Any, sandbox: S
     assert posts == ["/rest/default/V1/order/24/ship"]  # only the set-up's own shipment
     assert r.exit_code == 0, r
     assert "no Commerce item" in r.stderr + r.stdout
+
+
+def test_a_method_code_other_than_the_orders_own_is_refused_before_anything_is_sent(cli: Any,
+                                                                                     sandbox: Sandbox) -> None:
+    """Walmart answers 400 "Method code is not supported in line number N" to any method code but the order's
+    own; wmsync used to find out only after creating the Commerce shipment (exit 4, a package on one side)."""
+    sandbox.clear_request_log()
+    r = cli("ship", "000000119", "--store", "sandbox", "--carrier", "UPS", "--tracking", "1ZW1X2Y30390010006",
+            "--method", "Standard")
+    assert r.exit_code == 2, r
+    assert "Express" in r.stderr
+    assert [e.path for e in sandbox.request_log() if e.method == "POST" and not e.path.endswith("/token")] == []
+    # the order's own method, in any case, is fine
+    r = cli("ship", "000000119", "--store", "sandbox", "--carrier", "UPS", "--tracking", "1ZW1X2Y30390010006",
+            "--method", "express", "--dry-run")
+    assert r.exit_code == 0, r

@@ -130,11 +130,19 @@ def plan_package(
         )
     except rules.RuleViolation as exc:
         raise _violation(exc) from exc
-    method_code = method or wm.shippingInfo.methodCode or "Standard"
+    own = wm.shippingInfo.methodCode
+    method_code = method or own or "Standard"
     try:
         method_code = rules.check_method_code(method_code)
     except rules.RuleViolation as exc:
         raise _violation(exc) from exc
+    if method is not None and own and method_code.casefold() != own.casefold():
+        # Walmart accepts only the order's own method code ("Method code is not supported in line number N"):
+        # refused here, before the Commerce shipment exists
+        raise RefusedError(
+            f"--method {method_code}: Walmart accepts only the order's own method code, {own}, for PO {po}",
+            hint=f"leave --method out (wmsync sends {own}), or pass --method {own}",
+        )
     if ship_date is not None:
         ship_ms = _ms(ship_date)
         if ship_ms > now_ms + 24 * 3600 * 1000:
