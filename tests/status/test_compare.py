@@ -347,3 +347,11 @@ def test_an_unfinished_operation_is_noted() -> None:
     r = run(order([c_item(1, "SKU-A", 1)]), [], worder([wline(1, "SKU-A", [status("Acknowledged", 1)])]),
             [op("ship", "in_progress")])
     assert any("did not finish" in n for n in r.notes)
+
+
+def test_a_tracking_number_spelt_otherwise_on_one_side_is_the_same_package() -> None:
+    o = order([c_item(1, "SKU-A", 1, shipped=1)])
+    sh = shipment({1: 1}, [ups("1zw1 x2y3 0390 0100 06")])
+    wm = worder([wline(1, "SKU-A", [status("Shipped", 1, "1ZW1X2Y30390010006")])])
+    r = run(o, [sh], wm)
+    assert r.verdict == "in_sync", r.differences

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from wmsync.tracking_key import same_tracking
+
 
 class _Tolerant(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
@@ -111,6 +113,10 @@ class Shipment(_Tolerant):
 
     def track_numbers(self) -> set[str]:
         return {t.track_number for t in self.tracks if t.track_number}
+
+    def has_track(self, number: str) -> bool:
+        """Whether this shipment carries the tracking number, however either was typed."""
+        return any(same_tracking(t.track_number, number) for t in self.tracks)
 
 
 class _Strict(BaseModel):

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from wmsync.tracking_key import same_tracking
+
 
 def _to_str(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -144,7 +146,7 @@ class OrderLine(_Tolerant):
             for s in self.statuses
             if s.status in ("Shipped", "Delivered")
             and s.trackingInfo is not None
-            and s.trackingInfo.trackingNumber == tracking_number
+            and same_tracking(s.trackingInfo.trackingNumber, tracking_number)
         )
 
     def status_summary(self) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from wmsync.errors import ExitCode
 from wmsync.journal import DoneOperation, Journal
+from wmsync.tracking_key import tracking_key
 from wmsync.workflows.batch_check import (
     CANCEL_OPTIONAL,
     CANCEL_REQUIRED,
@@ -101,7 +102,7 @@ class DoneIndex:
         for op in ops:
             names = [n.casefold() for n in (op.order_number, op.purchase_order_id) if n]
             if op.op_key.startswith("ship:"):
-                tracking = op.op_key.split(":", 2)[2].upper()
+                tracking = tracking_key(op.op_key.split(":", 2)[2])
                 items = op.params.get("items") if isinstance(op.params.get("items"), dict) else {}
                 for name in names:
                     merged = self._ship.setdefault((name, tracking), {})
@@ -116,7 +117,7 @@ class DoneIndex:
         return cls(journal.done_operations(store, kind, orders))
 
     def ship_done(self, pkg: ShipPackage) -> bool:
-        done = self._ship.get((pkg.order.casefold(), pkg.tracking.upper()))
+        done = self._ship.get((pkg.order.casefold(), tracking_key(pkg.tracking)))
         if done is None:
             return False
         if pkg.items is None:

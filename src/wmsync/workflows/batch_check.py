@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from wmsync.config import StoreConfig
 from wmsync.errors import UsageError, WmsyncError
+from wmsync.tracking_key import tracking_key
 from wmsync.walmart import rules
 from wmsync.workflows.base import SKU_MAX, check_order_arg
 from wmsync.workflows.batch_file import MAX_FIELD, Record, RowError
@@ -329,7 +330,7 @@ def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetim
             # a bad row still belongs to its package when order and tracking can be read: the package is not run
             tr = (values.get("tracking") or "").strip()
             if order is not None and tr:
-                bad_key = f"{order.casefold()}\n{tr.upper()}"
+                bad_key = f"{order.casefold()}\n{tracking_key(tr)}"
                 group = groups.get(bad_key)
                 if group is None:
                     group = groups[bad_key] = _Group(rec.line, order, ())
@@ -337,7 +338,7 @@ def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetim
                 group.poison = group.poison or rec.line
             continue
         attrs = (carrier_name, method, url, ship_date)
-        gkey = f"{order.casefold()}\n{tracking.upper()}"
+        gkey = f"{order.casefold()}\n{tracking_key(tracking)}"
         existing = groups.get(gkey)
         if existing is not None and existing.attrs == () and existing.poison is not None:
             existing.lines.append(rec.line)

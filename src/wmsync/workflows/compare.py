@@ -33,6 +33,7 @@ from typing import Any
 from wmsync.commerce.models import Order, Shipment
 from wmsync.journal import PENDING, Operation
 from wmsync.timeparse import from_epoch_ms, parse_commerce_time, rfc3339
+from wmsync.tracking_key import same_tracking, tracking_key
 from wmsync.walmart import rules
 from wmsync.walmart.models import OrderLine, WalmartOrder, line_sort_key
 from wmsync.workflows.pairing import CommercePackage, commerce_packages, item_skus
@@ -190,14 +191,18 @@ class _Comparison:
         return self.cm and when is not None and (self.now_dt - when).total_seconds() < CHANNEL_MANAGER_WINDOW
 
     def _walmart_tracks(self) -> None:
+        # keyed by tracking_key(number): one package however either side spelt its number
         self.w_by_track: dict[str, dict[str, int]] = {}
-        self.w_track_info: dict[str, tuple[str | None, str | None, bool]] = {}  # number -> (carrier, url, other)
+        self.w_track_info: dict[str, tuple[str | None, str | None, bool]] = {}  # key -> (carrier, url, other)
+        self.w_spelling: dict[str, str] = {}  # key -> the number as Walmart shows it
         for ln in self.wm.lines:
             for s in ln.statuses:
                 if s.status not in ("Shipped", "Delivered") or s.quantity <= 0:
                     continue
                 t = s.trackingInfo
-                num = (t.trackingNumber if t else None) or ""
+                raw = (t.trackingNumber if t else None) or ""
+                num = tracking_key(raw)
+                self.w_spelling.setdefault(num, raw)
                 per = self.w_by_track.setdefault(ln.sku, {})
                 per[num] = per.get(num, 0) + s.quantity
                 if t is not None and num:
@@ -230,7 +235,7 @@ class _Comparison:
                     continue
                 left = self.w_left.get(sku, {})
                 covered = 0
-                for num in pkg.numbers:
+                for num in map(tracking_key, pkg.numbers):
                     take = min(qty - covered, left.get(num, 0))
                     if take > 0:
                         left[num] -= take
@@ -249,7 +254,10 @@ class _Comparison:
         young = self._young(pkg.created)
         open_wm = sum(ln.open_qty for ln in sku_lines)
         if open_wm < missing:
-            other = sorted(k for k, v in self.w_by_track.get(sku, {}).items() if k not in pkg.numbers and v > 0)
+            mine = {tracking_key(n) for n in pkg.numbers}
+            other = sorted(
+                self.w_spelling.get(k, k) for k, v in self.w_by_track.get(sku, {}).items() if k not in mine and v > 0
+            )
             if other:
                 what += "; Walmart shows it shipped with " + ", ".join(other)
                 repair = (
@@ -307,26 +315,27 @@ class _Comparison:
         c_tracks: dict[str, dict[str, int]] = {}
         for pkg in self.packages:
             for sku, qty in pkg.sku_qty.items():
-                for num in pkg.numbers:
+                for num in map(tracking_key, pkg.numbers):
                     per = c_tracks.setdefault(sku, {})
                     per[num] = per.get(num, 0) + qty
         for sku in sorted(self.w_left):
-            for num, qty in sorted(self.w_left[sku].items()):
+            for key, qty in sorted(self.w_left[sku].items()):
                 if qty > 0:
-                    self._not_in_commerce(sku, num, qty, c_tracks.get(sku, {}).get(num, 0))
+                    self._not_in_commerce(sku, key, qty, c_tracks.get(sku, {}).get(key, 0))
 
-    def _not_in_commerce(self, sku: str, num: str, qty: int, in_commerce: int) -> None:
+    def _not_in_commerce(self, sku: str, key: str, qty: int, in_commerce: int) -> None:
+        num = self.w_spelling.get(key, key)
         shipped_lines = [
             ln.lineNumber
             for ln in self.lines_by_sku.get(sku, [])
             if any(
                 s.status in ("Shipped", "Delivered")
-                and ((s.trackingInfo.trackingNumber if s.trackingInfo else None) or "") == num
+                and tracking_key((s.trackingInfo.trackingNumber if s.trackingInfo else None) or "") == key
                 for s in ln.statuses
             )
         ]
         line_number = shipped_lines[0] if shipped_lines else None
-        carrier, url, is_other = self.w_track_info.get(num, (None, None, False))
+        carrier, url, is_other = self.w_track_info.get(key, (None, None, False))
         with_t = f" with {carrier + ' ' if carrier else ''}{num}" if num else " without a tracking number"
         what = f"Walmart {lines_text(shipped_lines)} shipped {qty} × {sku}{with_t}"
         what += (
@@ -525,7 +534,11 @@ class _Comparison:
             track = op.params.get("tracking_number") if op.kind == "ship" else None
             for i, d in enumerate(self.diffs):
                 related = (
-                    (op.kind == "ship" and "shipment" in d.kind and (track is None or d.tracking_number == track))
+                    (
+                        op.kind == "ship"
+                        and "shipment" in d.kind
+                        and (track is None or same_tracking(d.tracking_number, track))
+                    )
                     or (op.kind == "cancel" and "cancel" in d.kind)
                     or op.kind not in ("ship", "cancel")
                 )

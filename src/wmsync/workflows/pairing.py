@@ -74,7 +74,7 @@ def shipped_with(wm: WalmartOrder, tracking: str) -> dict[str, int]:
 def shipment_with_track(shipments: Sequence[Shipment], tracking: str) -> Shipment | None:
     """The Commerce shipment that carries this tracking number, if any."""
     for shipment in shipments:
-        if tracking in shipment.track_numbers():
+        if shipment.has_track(tracking):
             return shipment
     return None
 

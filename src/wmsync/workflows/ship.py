@@ -13,6 +13,7 @@ from wmsync.clock import Clock
 from wmsync.commerce.models import Order, Shipment
 from wmsync.errors import UnconfirmedError, WmsyncError
 from wmsync.journal import ALREADY_DONE, CONFIRMED, PENDING
+from wmsync.tracking_key import tracking_key
 from wmsync.walmart.models import WalmartOrder
 from wmsync.workflows.base import OrderPair
 from wmsync.workflows.context import Context
@@ -168,7 +169,7 @@ def run_package(ctx: Context, plan_: ShipPlan, pkg: Package) -> tuple[Result, Wa
         "items": pkg.sku_qty,
         "via": plan_.via,
     }
-    key = f"ship:{po}:{pkg.tracking_number}"
+    key = f"ship:{po}:{tracking_key(pkg.tracking_number)}"
     with operation(
         ctx, kind="ship", key=key, order_number=order.increment_id, purchase_order_id=po, params=params
     ) as op:
