@@ -17,6 +17,7 @@ from wmsync.commerce.models import Order, ShipItem, Shipment, ShipTrack
 from wmsync.commerce.models import ship_body as commerce_ship_body
 from wmsync.config import StoreConfig
 from wmsync.errors import RefusedError, UsageError
+from wmsync.tracking_key import tracking_key
 from wmsync.walmart import rules
 from wmsync.walmart.models import (
     ShipCarrierName,
@@ -438,6 +439,26 @@ def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) 
                 skip_format_check=req.skip_format_check,
             )
         )
+        done = packages[-1]
+        # units open on Walmart beyond what this package holds and Walmart has not shown shipped yet (a
+        # channel-manager push still on its way)
+        awaited = {s: q - shipped_with(pair.walmart, req.tracking).get(s, 0) for s, q in done.sku_qty.items()}
+        beyond: dict[str, int] = {}
+        for ln in pair.walmart.lines:
+            beyond[ln.sku] = beyond.get(ln.sku, 0) + ln.open_qty
+        open_skus = {s for s, q in beyond.items() if q - max(awaited.get(s, 0), 0) > 0}
+        open_lines = [ln for ln in pair.walmart.lines if ln.open_qty > 0 and ln.sku in open_skus]
+        if req.items is None and done.nothing_to_do and open_lines:
+            # "ship ORDER --tracking T" means the package T; T is done, and answering "already done" would hide
+            # the units still open (one tracking number is one package)
+            held = ", ".join(f"{q} × {s}" for s, q in sorted(done.sku_qty.items()))
+            still = "; ".join(f"line {ln.lineNumber}: {ln.open_qty} × {ln.sku}" for ln in open_lines)
+            raise RefusedError(
+                f"tracking number {req.tracking} is already shipped on both sides with {held}; still open on "
+                f"Walmart: {still}",
+                hint=f"ship the open units as their own package: `wmsync ship {pair.order.increment_id} "
+                "--carrier CARRIER --tracking NEW_NUMBER`",
+            )
         if req.skip_format_check:
             checks.append(
                 f"tracking number {req.tracking} passes Walmart's general rules (carrier format check "
@@ -457,7 +478,7 @@ def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) 
                 f"Commerce order {pair.order.increment_id} has no shipments with tracking numbers to send",
                 hint="give --carrier and --tracking to ship it",
             )
-        walmart_tracks = {t for line in pair.walmart.lines for t in line.tracking_numbers()}
+        walmart_tracks = {tracking_key(t) for line in pair.walmart.lines for t in line.tracking_numbers()}
         taken: dict[str, int] = {}  # Walmart line -> quantity already given to an earlier package
         for shipment in pair.shipments:
             tracks = [t for t in shipment.tracks if t.track_number]
@@ -494,7 +515,7 @@ def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) 
             )
             for a in pkg.walmart_alloc:
                 taken[a.line_number] = taken.get(a.line_number, 0) + a.qty
-            if number in walmart_tracks and pkg.walmart_body is None:
+            if tracking_key(number) in walmart_tracks and pkg.walmart_body is None:
                 pkg.notes.append("Walmart already has it")
             packages.append(pkg)
         checks.append(f"{len(packages)} Commerce shipment(s) with one track each")
