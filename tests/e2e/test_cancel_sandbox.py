@@ -65,11 +65,12 @@ def test_partial_on_split_lines(cli: Any, sandbox: Sandbox) -> None:
     assert any(f"2 × {sku}" in t for t in doc["commerce_todo"])
     comments = [c["comment"] for c in sandbox.comments("000000104")]
     assert sum("SELLER_CANCEL_PRICING_ERROR" in (c or "") for c in comments) == 1
-    # the same command again: nothing more is cancelled, no second comment
+    # the same command again while a unit is still open: a re-run or a new cancellation? nothing more is
+    # cancelled, no second comment, and it is not reported done (exit 2 names --again)
     sandbox.clear_request_log()
     r2 = cancel(cli, "000000104", "--reason", "pricing-error", "--item", f"{sku}=2", "--yes")
-    assert r2.exit_code == 0, r2
-    assert r2.json()["result"] == "already_done"
+    assert r2.exit_code == 2, r2
+    assert "--again" in r2.stderr
     assert writes(sandbox) == []
 
 
@@ -177,8 +178,9 @@ def test_partial_cancel_rerun_without_the_journal_cancels_nothing_more(cli: Any,
     default_journal_path().unlink()
     sandbox.clear_request_log()
     r2 = cancel(cli, "000000104", "--reason", "pricing-error", "--item", f"{sku}=1", "--yes")
-    assert r2.exit_code == 0, r2
-    assert r2.json()["result"] == "already_done"
+    # the order's comment says this cancellation was done; units are still open, so it could be a new one:
+    # refused (exit 2), nothing sent, never reported done
+    assert r2.exit_code == 2, r2
     assert writes(sandbox) == []
     cancelled = [s for s in statuses(sandbox, r.json()["purchase_order_id"]) if s["status"] == "Cancelled"]
     assert sum(int(s["statusQuantity"]["amount"]) for s in cancelled) == 1

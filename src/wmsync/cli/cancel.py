@@ -79,6 +79,13 @@ def cancel(
             help="Use customer-request although Walmart shows no intent to cancel.",
         ),
     ] = False,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="The same items were cancelled before and this is a new cancellation of more units, not a re-run.",
+        ),
+    ] = False,
     list_reasons_: Annotated[bool, typer.Option("--list-reasons", help="List the reasons and exit.")] = False,
     lock_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for another run on the same order.", min=0)
@@ -143,6 +150,7 @@ def cancel(
         items=items or None,
         walmart_only=walmart_only,
         confirm_customer_request=confirm_customer_request,
+        again=again,
     )
 
     def confirm(plan: wf.CancelPlan) -> bool:
