@@ -115,4 +115,26 @@ def test_a_rejected_write_fails_the_operation_with_its_error(journal: Journal, c
         write_step(op, "w", progress="sending", send=send, read=lambda: False, applied=bool, what="it")
     (row,) = journal.by_key("s", "ship:1:T")
     assert (row.state, row.error, row.correlation_ids) == (FAILED, "no", ["c1", "c2"])
-    assert row.steps["w"]["state"] == "started"
+    assert row.steps["w"]["state"] == "rejected"  # the service said no: nothing in flight
+
+
+def test_a_write_rejected_with_a_4xx_is_journalled_rejected_and_a_rerun_may_send_at_once(
+    journal: Journal, clock: FakeClock
+) -> None:
+    """The service answered "no": nothing can still be in flight, so a re-run is not made to wait resend_quiet."""
+    ctx = context(journal, clock, resend_quiet=120.0)
+
+    def refuse() -> int:
+        raise ApiError("Walmart: bad request", service="walmart", status=400, code="INVALID_REQUEST_CONTENT")
+
+    with pytest.raises(ApiError), start(ctx) as op:
+        write_step(op, "w", progress="sending", send=refuse, read=lambda: 0, applied=lambda _v: False, what="it")
+    (row,) = journal.by_key("s", "ship:1:T")
+    assert row.state == FAILED
+    assert row.steps["w"]["state"] == "rejected"
+    clock.advance(1)
+    sent: list[int] = []
+    with start(ctx) as op:  # at once: no "may still be in flight"
+        write_step(op, "w", progress="sending", send=lambda: sent.append(1) or 1, read=lambda: 0,
+                   applied=lambda _v: False, what="it")
+    assert sent == [1]

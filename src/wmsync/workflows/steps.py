@@ -6,7 +6,7 @@ finished ``failed`` (with the error) when anything raises — Ctrl-C included. I
 
     guard (an earlier attempt may still be in flight: refuse) → journal ``started`` → send →
     on an unknown outcome: journal ``unknown`` and settle by re-reading (never sent twice in one run) →
-    journal ``done``.
+    journal ``done``; a write the service refused (4xx) is journalled ``rejected``: nothing is in flight.
 
 :func:`sent_earlier` skips a Walmart write that an earlier run sent and whose confirmation window is open, and
 :func:`wait_confirmed` polls Walmart until the change shows."""
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from wmsync.errors import OutcomeUnknownError
+from wmsync.errors import ApiError, OutcomeUnknownError
 from wmsync.journal import FAILED
 from wmsync.walmart.models import WalmartOrder
 from wmsync.workflows.base import awaiting_confirmation, guard_resend, poll, settle_unknown
@@ -104,6 +104,11 @@ def write_step(
     op.step(name, "started", {"body": body} if body is not None else None)
     try:
         value = send()
+    except ApiError as exc:
+        if exc.status < 500:
+            # the service answered "no": nothing is in flight, so a re-run need not wait resend_quiet for it
+            op.step(name, "rejected", {"status": exc.status, "code": exc.code}, correlation_id=exc.correlation_id)
+        raise
     except OutcomeUnknownError as exc:
         op.step(name, "unknown")
         value = settle_unknown(
