@@ -64,7 +64,9 @@ def test_partial_on_split_lines(cli: Any, sandbox: Sandbox) -> None:
     assert sandbox.commerce_order("000000104")["state"] != "canceled"
     assert any(f"2 × {sku}" in t for t in doc["commerce_todo"])
     comments = [c["comment"] for c in sandbox.comments("000000104")]
-    assert sum("SELLER_CANCEL_PRICING_ERROR" in (c or "") for c in comments) == 1
+    # one comment before the Walmart write (the intent, with the quantities before it), one after (the reason)
+    assert sum("[wmsync cancelling:" in (c or "") for c in comments) == 1
+    assert sum("[wmsync cancel:" in (c or "") for c in comments) == 1
     # the same command again while a unit is still open: a re-run or a new cancellation? nothing more is
     # cancelled, no second comment, and it is not reported done (exit 2 names --again)
     sandbox.clear_request_log()

@@ -58,6 +58,8 @@ class CancelPlan:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     commerce_todo: list[str] = field(default_factory=list)
+    intent: str | None = None  # a partial cancel's comment recorded before the Walmart write
+    intent_marker: str = ""
 
     @property
     def nothing_to_do(self) -> bool:
@@ -129,6 +131,7 @@ def plan(
     baseline: Mapping[str, int] | None,
     comment_present: bool,
     round_: int = 1,
+    intent_present: bool = False,
 ) -> CancelPlan:
     """Pure. ``baseline``: Walmart cancelled quantities per SKU before this cancel's first attempt (from the
     journal), or None for a first attempt."""
@@ -258,7 +261,7 @@ def plan(
                 base,
             )
         )
-    return CancelPlan(
+    the_plan = CancelPlan(
         order,
         po,
         reason,
@@ -273,6 +276,12 @@ def plan(
         notes,
         commerce_todo,
     )
+    if partial and body is not None and not intent_present:
+        the_plan.intent = cancel_note.format_intent(
+            cancel_note.CancelNote(po, suffix, reason, {s: target[s] - base.get(s, 0) for s in target}, base)
+        )
+    the_plan.intent_marker = cancel_note.intent_marker(po, suffix)
+    return the_plan
 
 
 def _comments(order: Order) -> list[str]:
@@ -403,9 +412,33 @@ def record_reason(op: Operation, p: CancelPlan) -> None:
     )
 
 
+def record_intent(op: Operation, p: CancelPlan) -> None:
+    """A partial cancel writes what it is about to cancel, and Walmart's cancelled quantities before it, on the
+    Commerce order before asking Walmart: a crash between the two writes and a re-run from another machine
+    (no journal) then count this cancel as its own, never as the baseline."""
+    if p.intent is None:
+        return
+    ctx, entity_id, comment = op.ctx, p.order.entity_id, p.intent
+
+    def send() -> bool:
+        ctx.commerce.add_comment(entity_id, comment, status=p.order.status)
+        return True
+
+    write_step(
+        op,
+        "commerce_intent",
+        progress="recording the cancellation on the Commerce order before sending it",
+        send=send,
+        read=lambda: cancel_note.has_marker(_comments(ctx.commerce.get_order(entity_id)), p.intent_marker),
+        applied=bool,
+        what="the Commerce order comment",
+    )
+
+
 def run_steps(op: Operation, p: CancelPlan, wm: WalmartOrder) -> WalmartOrder:
-    """Walmart first (the customer-facing side), then the Commerce cancel, then the reason as a comment.
-    Returns the latest Walmart order seen."""
+    """For a partial cancel its intent on the Commerce order first; then Walmart (the customer-facing side),
+    the Commerce cancel, and the reason as a comment. Returns the latest Walmart order seen."""
+    record_intent(op, p)
     latest = cancel_on_walmart(op, p, wm)
     cancel_in_commerce(op, p)
     record_reason(op, p)
@@ -492,10 +525,16 @@ def execute(
         key = op_key(po, req.items, round_)
         marker = cancel_note.marker(po, op_suffix(req.items, round_))
         baseline = earlier_baseline(ctx, key)
+        intent_marker = cancel_note.intent_marker(po, op_suffix(req.items, round_))
         if baseline is None:  # no journal entry here (another machine, a lost data dir): the order says
             baseline = cancel_note.baseline_of(comments, marker)
+        if baseline is None:  # or what a run that died before its last comment recorded before sending
+            baseline = cancel_note.baseline_of(comments, intent_marker)
         present = cancel_note.has_marker(comments, marker)
-        the_plan = plan(order, po, wm, req, baseline=baseline, comment_present=present, round_=round_)
+        the_plan = plan(
+            order, po, wm, req, baseline=baseline, comment_present=present, round_=round_,
+            intent_present=cancel_note.has_marker(comments, intent_marker),
+        )
 
         def outcome(
             result: Result, latest: WalmartOrder, requests: tuple[PlannedRequest, ...] | None = None

@@ -57,6 +57,23 @@ def marker(po: str, key: str) -> str:
     return f"[wmsync cancel:{po}:{key}]"
 
 
+def intent_marker(po: str, key: str) -> str:
+    """The marker of the comment written *before* a partial cancel is sent to Walmart: it carries the quantities
+    cancelled before, so a re-run from any machine after a crash between the two writes cancels nothing twice.
+    (``cancelling:`` is not ``cancel:``: the finished comment's marker never matches it.)"""
+    return f"[wmsync cancelling:{po}:{key}]"
+
+
+def format_intent(note: CancelNote) -> str:
+    """The comment recorded before the Walmart cancel of a partial cancellation."""
+    what = ", ".join(f"{q} × {s}" for s, q in sorted(note.quantities.items()))
+    prose = f"Walmart PO {note.po}: cancelling {what}" + (f" with reason {note.reason}" if note.reason else "") + "."
+    tags = [intent_marker(note.po, note.key), "{cancelled: " + _encode(note.quantities) + "}"]
+    if note.baseline is not None:
+        tags.append("{cancelled before: " + _encode(note.baseline) + "}")
+    return prose + " " + " ".join(tags)
+
+
 def _encode(values: Mapping[str, int]) -> str:
     return ", ".join(f"{quote(sku, safe='')}={qty}" for sku, qty in sorted(values.items()))
 
