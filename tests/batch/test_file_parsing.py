@@ -191,3 +191,38 @@ def test_cancel_rows() -> None:
         ("000000127", "SELLER_CANCEL_OUT_OF_STOCK", None, [2]),
         ("000000118", "SELLER_CANCEL_PRICING_ERROR", {"WM-SOCK-006": 1, "WM-BAG-008": None}, [3, 4]),
     ]
+
+
+@pytest.mark.parametrize("line", [
+    '{"order": 127, "carrier": "UPS", "tracking": "1ZW1X2Y30390010006"}',
+    '{"order": "000000127", "carrier": "UPS", "tracking": 1234567890}',
+])
+def test_json_lines_refuse_a_number_where_text_is_expected(line: str) -> None:
+    v = ship(line + "\n", name="f.jsonl")
+    assert v.jobs == []
+    assert "expected a string" in bad(v)[1]
+
+
+def test_json_lines_refuse_a_duplicated_key() -> None:
+    line = '{"order": "000000101", "carrier": "UPS", "tracking": "1ZW1X2Y30390010006", "order": "000000127"}'
+    v = ship(line + "\n", name="f.jsonl")
+    assert v.jobs == []
+    assert "order" in bad(v)[1]
+    assert "twice" in bad(v)[1]
+
+
+def test_json_lines_take_a_quantity_as_a_number() -> None:
+    line = '{"order": "000000103", "carrier": "UPS", "tracking": "1ZW1X2Y30390010006", "sku": "WM-CABLE-003", "qty": 1}'
+    v = ship(line + "\n", name="f.jsonl")
+    assert bad(v) == {}
+
+
+@pytest.mark.parametrize("column", ["carrier", "tracking", "method"])
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@"])
+def test_spreadsheet_formulas_are_refused_in_carrier_method_and_tracking(column: str, prefix: str) -> None:
+    row = {"order": "000000101", "carrier": "UPS", "tracking": "1ZW1X2Y30390010006", "method": "Standard"}
+    row[column] = prefix + "SUM(A1:A2)"
+    cols = ("order", "carrier", "tracking", "method")
+    v = ship(",".join(cols) + "\n" + ",".join(row[c] for c in cols) + "\n")
+    assert v.jobs == []
+    assert "formula" in bad(v)[2]

@@ -25,6 +25,10 @@ SHIP_REQUIRED = ("order", "carrier", "tracking")
 SHIP_OPTIONAL = ("method", "tracking_url", "sku", "qty", "ship_date")
 CANCEL_REQUIRED = ("order", "reason")
 CANCEL_OPTIONAL = ("sku", "qty")
+#: A cell starting with one of these is a spreadsheet formula (CSV injection): refused in these columns, as it is
+#: in the order column.
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+FORMULA_CHECKED = frozenset({"carrier", "method", "tracking"})
 MAX_QTY = 999_999
 _QTY_RE = re.compile(r"[0-9]{1,6}")
 
@@ -75,6 +79,11 @@ def _text(values: Mapping[str, str | None], col: str) -> str | None:
         raise _Bad(
             f"{col} contains an invisible or control character (U+{ord(bad):04X})",
             hint="retype the value; copies from spreadsheets and PDFs can carry hidden characters",
+        )
+    if col in FORMULA_CHECKED and value[:1] in FORMULA_PREFIXES:
+        raise _Bad(
+            f"{col} {value[:30]!r} starts with {value[0]!r}: a spreadsheet formula, not a {col}",
+            hint="export the values rather than the formulas, or retype the cell",
         )
     return value
 

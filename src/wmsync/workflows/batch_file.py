@@ -173,6 +173,26 @@ def _csv(
         )
 
 
+#: Columns whose JSON value may be a number; every other value must be a string.
+NUMERIC_COLUMNS = frozenset({"qty"})
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """``json.loads`` keeps the last of two equal keys; a batch row must not silently lose one."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def _jsonl(
     first: tuple[int, str | None],
     lines: Iterator[tuple[int, str | None]],
@@ -184,7 +204,10 @@ def _jsonl(
 
     def one(number: int, text: str) -> Record | None:
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_pairs)
+        except _DuplicateKey as exc:
+            errors.append(RowError(number, f"the key {exc.key[:40]!r} is given twice; give each key once"))
+            return None
         except (ValueError, RecursionError) as exc:
             errors.append(RowError(number, f"not valid JSON ({str(exc)[:80]})"))
             return None
@@ -197,9 +220,17 @@ def _jsonl(
             if col not in known:
                 errors.append(RowError(number, f"unknown key {str(key)[:40]!r}; keys: " + ", ".join(known)))
                 return None
+            if col in values:
+                errors.append(RowError(number, f"the key {col!r} is given twice (also as {str(key)[:40]!r})"))
+                return None
             if value is None:
                 values[col] = None
-            elif isinstance(value, bool) or not isinstance(value, str | int | float):
+            elif (
+                isinstance(value, bool)
+                or not isinstance(value, str | int | float)
+                # a number where text is expected ({"order": 127}) is not quietly read as "127"
+                or (col not in NUMERIC_COLUMNS and not isinstance(value, str))
+            ):
                 errors.append(RowError(number, f"{col}: expected a string, found {type(value).__name__}"))
                 return None
             else:
