@@ -13,7 +13,7 @@ from wmsync.cli.common import Runtime, global_options
 if TYPE_CHECKING:
     from wmsync.workflows.status import ListStats
 
-app = typer.Typer(help="Walmart orders in the store.", no_args_is_help=True)
+app = typer.Typer(help="Walmart orders in the store.", invoke_without_command=True, no_args_is_help=False)
 
 LIST_HELP = """List Commerce orders that carry a Walmart purchase order, newest first, with Walmart's status, the
 verdict of `wmsync status` (in_sync, pending, diverged) and Walmart's estimated ship date.
@@ -78,6 +78,18 @@ def list_orders(
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows (0 = no limit).", min=0)] = 100,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line (for large outputs).")] = False,
 ) -> None:
+    _list_orders(rt, status, since, limit, jsonl)
+
+
+@app.callback()
+@global_options
+def orders_default(rt: Runtime, ctx: typer.Context) -> None:
+    """List the store's Walmart orders (default: `orders list` with its defaults)."""
+    if ctx.invoked_subcommand is None:
+        _list_orders(rt, "all", None, 100, False)
+
+
+def _list_orders(rt: Runtime, status: str, since: str | None, limit: int, jsonl: bool) -> None:
     from datetime import UTC, datetime
 
     from wmsync.errors import UsageError, WmsyncError

@@ -14,8 +14,17 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="The built-in sandbox: a stateful simulator of Commerce and Walmart (state in the user data dir). "
     "Use it with --store sandbox, or serve it over HTTP on loopback.",
-    no_args_is_help=True,
+    invoke_without_command=True,
+    no_args_is_help=False,
 )
+
+
+@app.callback()
+def sandbox_default(ctx: typer.Context) -> None:
+    """Without a subcommand: this help (exit 0)."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+
 
 
 def _open() -> Any:

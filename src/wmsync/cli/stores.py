@@ -69,7 +69,9 @@ def list_stores(
 
 def _list(rt: Runtime) -> None:
     rows = _rows(rt)
-    if rt.store_option:
+    # --store / WMSYNC_STORE narrows the list to that store when it is configured; any other value (the built-in
+    # sandbox, a store of another config file) must not make the list say there are no stores
+    if rt.store_option and any(r["name"] == rt.store_option for r in rows):
         rows = [r for r in rows if r["name"] == rt.store_option]
 
     def human(console: Console) -> None:
