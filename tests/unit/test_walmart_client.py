@@ -549,3 +549,41 @@ def test_ship_is_not_repeated_after_a_read_timeout(tmp_path: Path, httpx_mock) -
     with pytest.raises(OutcomeUnknownError):
         _client(tmp_path).ship("5", {"orderShipment": {}})
     assert len(httpx_mock.get_requests(url=f"{BASE}/v3/orders/5/shipping")) == 1
+
+
+def test_a_token_that_expires_during_a_long_retry_after_is_fetched_again(tmp_path: Path, walmart: FakeWalmart,
+                                                                         httpx_mock) -> None:
+    """A 429 with a Retry-After longer than the token's life: the retry carries a new token; and a token refused
+    after such a wait is refreshed once more, not reported as a credentials problem (exit 3)."""
+    calls: list[str] = []
+
+    def order(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers["WM_SEC.ACCESS_TOKEN"])
+        if len(calls) == 1:
+            walmart.valid.discard(request.headers["WM_SEC.ACCESS_TOKEN"])  # it expires while the client waits
+            return httpx.Response(429, headers={"Retry-After": "950"}, json={"errors": {"error": [
+                {"code": "REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API"}]}})
+        return httpx.Response(200, json={"order": _order("1")})
+
+    walmart.routes[("GET", "/v3/orders/1")] = order
+    slow = HttpSettings(policy=RetryPolicy(max_attempts=3, backoff_base=0, backoff_max=0, retry_after_max=1000,
+                                           jitter=False))
+    clock = FakeClock()
+    client = WalmartClient(base_url=BASE, client_id=CLIENT_ID, client_secret=SECRET, settings=slow, clock=clock,
+                           token_cache_dir=tmp_path / "tokens")
+    client.token()
+    walmart.valid.clear()  # token-1 is refused: refreshed to token-2, which then waits out the 429
+    assert client.get_order("1").purchaseOrderId == "1"
+    assert calls[0] == "token-2"
+    assert calls[-1] != "token-2"  # not the token that expired during the wait
+
+
+def test_a_cached_token_refused_twice_in_a_row_after_waits_is_still_refreshed(tmp_path: Path,
+                                                                             walmart: FakeWalmart) -> None:
+    """The token error after a wait is the token's age, not the credentials: refreshed, within a bound."""
+    walmart.routes[("GET", "/v3/orders/1")] = lambda r: httpx.Response(200, json={"order": _order("1")})
+    clock = FakeClock()
+    client = _client(tmp_path, clock=clock)
+    client.token()
+    walmart.valid.clear()
+    assert client.get_order("1").purchaseOrderId == "1"

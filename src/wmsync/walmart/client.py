@@ -21,6 +21,10 @@ from wmsync.http import Http, HttpSettings, RateLimiter, Tracer
 from wmsync.walmart.models import WalmartOrder
 
 SERVICE = "Walmart"
+#: How many times one call gets a new token after a refusal (a token refused after a wait is the token's age).
+MAX_TOKEN_REFRESHES = 3
+#: A token fetched and sent within this many seconds is "fresh": its refusal is about the credentials.
+FRESH_TOKEN_SECONDS = 30.0
 TOKEN_MARGIN = 60.0  # refresh this many seconds before the token expires
 
 
@@ -271,31 +275,53 @@ class WalmartClient:
         json_body: Any = None,
         idempotent: bool | None = None,
     ) -> Any:
-        """A token-authenticated call; refreshes the token once on 401 or 400 INVALID_TOKEN."""
-        token = self.token()
-        for refreshed in (False, True):
+        """A token-authenticated call. The token is taken for every attempt (a retry after a long Retry-After
+        does not carry one that expired while waiting). On 401 or 400 INVALID_TOKEN the token is dropped and the
+        call made again with another; only a token this call fetched itself and sent at once being refused is a
+        credentials problem (exit 3) — a refusal after a wait is the token's age."""
+        sent: list[tuple[str, float]] = []  # (token, when it was sent)
+        fetched: dict[str, float] = {}  # tokens this call fetched from Walmart, and when
+
+        def current() -> str:
+            before = self.token_requests
+            token = self.token()
+            if self.token_requests > before:
+                fetched[token] = self.clock.time()
+            return token
+
+        def sign(request: httpx.Request) -> None:
+            token = current()
+            sent.append((token, self.clock.time()))
+            request.headers["WM_SEC.ACCESS_TOKEN"] = token
+
+        current()  # before the first attempt, so the token request comes first (and its correlation id)
+        for refresh in range(MAX_TOKEN_REFRESHES + 1):
             try:
                 resp = self.http.request(
                     method,
                     path,
                     params=params,
                     json_body=json_body,
-                    headers={"WM_SEC.ACCESS_TOKEN": token},
+                    signer=sign,
                     idempotent=idempotent,
                     endpoint=endpoint,
                 )
             except ApiError as exc:
-                if is_token_error(exc) and not refreshed:
-                    self._invalidate(token)
-                    # another process may have fetched a new token meanwhile: take it from the cache if so
-                    token = self.token()
-                    continue
-                if is_token_error(exc):
+                if not is_token_error(exc) or not sent:
+                    raise
+                token, when = sent[-1]
+                fresh = token in fetched and when - fetched[token] < FRESH_TOKEN_SECONDS
+                if (refresh > 0 and fresh) or refresh == MAX_TOKEN_REFRESHES:
                     raise AuthError(
                         f"Walmart refused a fresh access token: {exc.message}",
+                        hint="check walmart_client_id and WALMART_CLIENT_SECRET, and that the app has the orders "
+                        "scope (`wmsync stores check`)",
                         correlation_id=exc.correlation_id,
                     ) from exc
-                raise
+                # expired or revoked before its time: drop it (another process may already have a new one in the
+                # shared cache; else the next attempt fetches one)
+                self._invalidate(token)
+                continue
             return resp.data
         raise AssertionError("unreachable")  # pragma: no cover
 
