@@ -87,6 +87,12 @@ FAILED = "failed"
 DONE_STATES = (CONFIRMED, ALREADY_DONE)
 
 
+def _unusable(path: Path, what: str, hint: str) -> Exception:
+    from wmsync.errors import ConfigError
+
+    return ConfigError(f"the journal {path} {what}; nothing was sent", hint=hint)
+
+
 def default_journal_path() -> Path:
     from wmsync.paths import data_dir
 
@@ -125,13 +131,31 @@ class Journal:
     def __init__(self, path: Path, *, clock: Any = None) -> None:
         self.path = path
         self._time = clock.time if clock is not None else time.time
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        new = not path.exists()
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        if new:
-            os.chmod(path, 0o600)
-        self._setup()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if path.is_dir():
+                raise _unusable(path, "is a directory", f"remove or rename the directory {path}")
+            new = not path.exists()
+            if not new and path.stat().st_mode & 0o077:
+                os.chmod(path, 0o600)  # the journal names orders and customers' POs: never readable by others
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            if new:
+                os.chmod(path, 0o600)
+            self._setup()
+        except PermissionError as exc:
+            raise _unusable(path, f"cannot be written ({exc.strerror})",
+                            f"give this user write access to {path.parent}, or set WMSYNC_DATA_DIR") from exc
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc):
+                raise
+            raise _unusable(
+                path,
+                f"cannot be used ({exc})",
+                f"if it is damaged, move it aside (`mv {path} {path}.bad`) and run again: wmsync re-reads both "
+                "sides, but a write sent in the last few minutes may be sent again; or fix the directory's "
+                "permissions / set WMSYNC_DATA_DIR",
+            ) from exc
         # host and pid in the owner let another run on the same host take over the lease of a process that died
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{_process_tag(os.getpid())}:{uuid.uuid4().hex[:8]}"
 

@@ -99,7 +99,15 @@ class TraceFile:
             "command": [redact(a) for a in command],
             "exchanges": [],
         }
-        self._write()
+        try:
+            self._write()
+        except OSError as exc:
+            from wmsync.errors import ConfigError
+
+            raise ConfigError(
+                f"cannot write the trace file {path}: {exc.strerror or exc}; nothing was sent",
+                hint="give --trace-file a path in a directory you can write to",
+            ) from exc
 
     def __call__(self, ex: Exchange) -> None:
         entry = {

@@ -46,6 +46,16 @@ TraceOpt = Annotated[
                  dir_okay=False),
 ]
 
+def finite_seconds(value: float | None) -> float | None:
+    """A duration option: a number of seconds, never ``nan`` or ``inf`` (which compare false with everything and
+    would wait forever or fail deep inside)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value!r} is not a number of seconds")
+    return value
+
+
 #: The options every command takes, declared here once: :func:`global_options` adds them to a command.
 GLOBAL_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("store", StoreOpt, None),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import Runtime, global_options
+from wmsync.cli.common import Runtime, finite_seconds, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,7 +37,10 @@ def status(
     order: Annotated[str, typer.Argument(help="Commerce order number or Walmart PO id.")],
     wait: Annotated[bool, typer.Option("--wait", help="Keep looking until the verdict is no longer pending.")] = False,
     timeout: Annotated[
-        float | None, typer.Option(help="Seconds --wait keeps looking (default: the confirm timeout, 300).", min=0)
+        float | None,
+        typer.Option(
+            help="Seconds --wait keeps looking (default: the confirm timeout, 300).", min=0, callback=finite_seconds
+        ),
     ] = None,
 ) -> None:
     from wmsync.errors import ExitCode

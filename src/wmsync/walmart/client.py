@@ -94,6 +94,15 @@ def is_empty_list(err: ApiError) -> bool:
     return err.status == 404 and (err.code or "").startswith("CONTENT_NOT_FOUND")
 
 
+def _cache_unusable(directory: Path, exc: OSError) -> Exception:
+    from wmsync.errors import ConfigError
+
+    return ConfigError(
+        f"the Walmart token cache directory {directory} cannot be written ({exc.strerror or exc}); nothing was sent",
+        hint="give this user write access to it, or point WMSYNC_CACHE_DIR at a directory it can write",
+    )
+
+
 class TokenCache:
     """The short-lived access token in a 0600 file in the cache dir, keyed by base URL and client id, so the
     many short processes of a cron job share one token. A lock file makes concurrent processes fetch once."""
@@ -120,9 +129,12 @@ class TokenCache:
     def write(self, token: str, expires_at: float) -> None:
         if self.path is None or self.directory is None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as exc:
+            raise _cache_unusable(self.directory, exc) from exc
         with os.fdopen(fd, "w") as fh:
             json.dump({"access_token": token, "expires_at": expires_at}, fh)
         os.replace(tmp, self.path)
@@ -142,8 +154,11 @@ class TokenCache:
         except ImportError:  # pragma: no cover - not POSIX
             yield
             return
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise _cache_unusable(self.directory, exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
