@@ -368,19 +368,37 @@ def run_ship_file(
     timeout: float | None = None,
     no_wait: bool = False,
     lock_timeout: float = 60.0,
+    via: str | None = None,
+    override_intent_to_cancel: bool = False,
+    skip_format_check: bool = False,
+    ship_date: datetime | None = None,
 ) -> None:
-    """``wmsync ship --from-file PATH``: one package per (order, tracking number)."""
+    """``wmsync ship --from-file PATH``: one package per (order, tracking number). ``via``,
+    ``override_intent_to_cancel``, ``skip_format_check`` and ``ship_date`` apply to every row (a row's own
+    ship_date wins), as they do for a single package."""
+    from wmsync.errors import UsageError
     from wmsync.workflows import batch
 
     st = rt.store()
+    mode = via or st.config.submit
+    if mode not in ("direct", "channel-manager"):
+        raise UsageError(f"--via {mode!r}: expected direct or channel-manager")
     settings = rt.settings(timeout=timeout, no_wait=no_wait)
-    opts = batch.RunOptions(dry_run=dry_run, lock_timeout=lock_timeout, via=st.config.submit)
+    opts = batch.RunOptions(
+        dry_run=dry_run,
+        lock_timeout=lock_timeout,
+        via=mode,
+        override_intent_to_cancel=override_intent_to_cancel,
+        skip_format_check=skip_format_check,
+        ship_date=ship_date,
+    )
 
     def validate(stream: TextIO, name: str | None) -> Validated:
         errors: list[batch.RowError] = []
         records = batch.read_records(stream, name=name, required=batch.SHIP_REQUIRED,
                                      optional=batch.SHIP_OPTIONAL, errors=errors)
-        return batch.validate_ship(records, st.config, now=datetime.now(UTC), errors=errors)
+        return batch.validate_ship(records, st.config, now=datetime.now(UTC), errors=errors,
+                                   skip_format_check=skip_format_check)
 
     def work(pkg: batch.ShipPackage, parts: tuple[Journal, RowWalmart]) -> Outcome:
         journal, walmart = parts

@@ -122,6 +122,10 @@ def ship(
             timeout=timeout,
             no_wait=no_wait,
             lock_timeout=lock_timeout,
+            via=via,
+            override_intent_to_cancel=override_intent_to_cancel,
+            skip_format_check=skip_format_check,
+            ship_date=parse_ship_date(ship_date),
         )
         return
     if order is None:

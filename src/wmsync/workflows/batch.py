@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from wmsync.errors import ExitCode
@@ -180,6 +181,9 @@ class RunOptions:
     dry_run: bool = False
     lock_timeout: float = 60.0
     via: str = "direct"
+    override_intent_to_cancel: bool = False
+    skip_format_check: bool = False
+    ship_date: datetime | None = None  # for rows without a ship_date of their own
 
 
 def ship_package(ctx: Context, pkg: ShipPackage, opts: RunOptions) -> Outcome:
@@ -193,8 +197,10 @@ def ship_package(ctx: Context, pkg: ShipPackage, opts: RunOptions) -> Outcome:
         method=pkg.method,
         tracking_url=pkg.tracking_url,
         items=pkg.items,
-        ship_date=pkg.ship_date,
+        ship_date=pkg.ship_date or opts.ship_date,
         via=opts.via,  # type: ignore[arg-type]
+        override_intent_to_cancel=opts.override_intent_to_cancel,
+        skip_format_check=opts.skip_format_check,
     )
     try:
         done = wf.execute(ctx, req, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout)

@@ -297,7 +297,14 @@ def _carrier_name(store: StoreConfig, text: str, url: str | None) -> str:
     return resolve(store, text, tracking_url=url, tracking="0").name
 
 
-def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetime, errors: list[RowError]) -> Validated:
+def validate_ship(
+    records: Iterable[Record],
+    store: StoreConfig,
+    *,
+    now: datetime,
+    errors: list[RowError],
+    skip_format_check: bool = False,
+) -> Validated:
     """Check every row without sending anything; group rows into packages (same order + tracking)."""
     po_re = re.compile(store.po_pattern)
     carriers = _Memo[tuple[str, str | None]]()
@@ -324,6 +331,7 @@ def validate_ship(records: Iterable[Record], store: StoreConfig, *, now: datetim
                     tracking,
                     carrier=carrier_name,
                     purchase_order_id=order if po_re.fullmatch(order) else None,
+                    skip_format_check=skip_format_check,
                 )
             except rules.RuleViolation as exc:
                 raise _Bad(exc.message, exc.hint) from exc
