@@ -97,12 +97,35 @@ class Output:
             yield lambda msg: status.update(msg)
 
 
-def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Any:
+def table(title: str | None, columns: list[str], rows: list[list[Any]], *, fold: bool = False) -> Any:
+    """A table for a person at a terminal (cells ``fold`` onto more lines rather than being cut when asked);
+    through a pipe or into a file, plain tab-separated lines (title, header, rows) that nothing cuts or wraps, for
+    ``grep``, ``cut`` and ``awk``, as ``gh`` does."""
+    if not sys.stdout.isatty():
+
+        def line(cells: list[Any]) -> str:
+            return "\t".join(redact(str(c)).replace("\t", " ").replace("\n", " ") for c in cells)
+
+        return _PlainLines(([title] if title else []) + [line(columns)] + [line(r) for r in rows])
     from rich.table import Table
 
     t = Table(title=title, show_lines=False, title_justify="left")
     for col in columns:
-        t.add_column(col)
+        t.add_column(col, overflow="fold" if fold else "ellipsis")
     for row in rows:
         t.add_row(*[redact(str(c)) for c in row])
     return t
+
+
+class _PlainLines:
+    """Lines written as they are: rich would expand tabs and wrap at the console width, even into a pipe."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: Any) -> Iterator[Any]:
+        from rich.segment import Segment
+
+        for text in self.lines:
+            yield Segment(text)
+            yield Segment.line()

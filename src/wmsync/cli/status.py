@@ -82,20 +82,6 @@ def _walmart_cell(line: dict[str, Any]) -> str:
     ) or "-"
 
 
-def _table(columns: list[str], rows: list[list[str]]) -> Any:
-    """Cells wrap instead of being cut: tracking numbers and correlation ids must stay whole."""
-    from rich.table import Table
-
-    from wmsync.secrets import redact
-
-    t = Table(show_lines=False)
-    for col in columns:
-        t.add_column(col, overflow="fold")
-    for row in rows:
-        t.add_row(*[redact(c) for c in row])
-    return t
-
-
 def render_status(console: Console, doc: dict[str, Any]) -> None:
     head = (
         f"Order {doc['order']} · Walmart PO {doc['purchase_order_id']} · Commerce {doc['commerce_state'] or '?'}"
@@ -110,7 +96,10 @@ def render_status(console: Console, doc: dict[str, Any]) -> None:
         [ln["line_number"], ln["sku"], str(ln["quantity"]), _commerce_cell(ln), _walmart_cell(ln)]
         for ln in doc["lines"]
     ]
-    console.print(_table(["line", "SKU", "qty", "Commerce", "Walmart"], rows))
+    from wmsync.render import table
+
+    # cells fold at a terminal rather than being cut: tracking numbers and correlation ids must stay whole
+    console.print(table(None, ["line", "SKU", "qty", "Commerce", "Walmart"], rows, fold=True))
     verdict = doc["verdict"]
     if verdict == "in_sync":
         console.print("Verdict: in sync ✓", markup=False, style="green")
