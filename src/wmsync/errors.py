@@ -72,6 +72,10 @@ class UsageError(WmsyncError):
     exit_code = ExitCode.REFUSED
 
 
+class OrderNotFoundError(UsageError):
+    """No Commerce order has that number or Walmart PO."""
+
+
 class RefusedError(WmsyncError):
     """The order's state (or a Walmart rule) does not allow the operation: nothing was sent."""
 

@@ -83,8 +83,9 @@ def _walmart_cell(line: dict[str, Any]) -> str:
 
 
 def render_status(console: Console, doc: dict[str, Any]) -> None:
+    order = doc["order"] if doc["order"] is not None else "(not in Commerce yet)"
     head = (
-        f"Order {doc['order']} · Walmart PO {doc['purchase_order_id']} · Commerce {doc['commerce_state'] or '?'}"
+        f"Order {order} · Walmart PO {doc['purchase_order_id']} · Commerce {doc['commerce_state'] or '?'}"
         f" · Walmart {doc['walmart_status']}"
     )
     if doc.get("estimated_ship_date"):

@@ -15,7 +15,7 @@ from wmsync.clock import Clock
 from wmsync.commerce.client import CommerceClient, Filter
 from wmsync.commerce.models import Order, Shipment
 from wmsync.config import StoreConfig
-from wmsync.errors import NotFoundError, RefusedError, UsageError
+from wmsync.errors import NotFoundError, OrderNotFoundError, RefusedError, UsageError
 from wmsync.walmart.client import WalmartClient
 from wmsync.walmart.models import WalmartOrder
 
@@ -100,7 +100,7 @@ def find_commerce_order(commerce: CommerceClient, store: StoreConfig, value: str
         )
     )
     if not orders:
-        raise UsageError(
+        raise OrderNotFoundError(
             f"no Commerce order has number or Walmart PO {value!r}",
             hint="`wmsync orders list` shows the Walmart orders of this store",
         )

@@ -5,6 +5,9 @@ The report types, the comparison and ``orders list`` live in :mod:`status_report
 
 from __future__ import annotations
 
+from wmsync.errors import NotFoundError, OrderNotFoundError
+from wmsync.timeparse import from_epoch_ms
+from wmsync.walmart.models import OrderLine
 from wmsync.workflows.base import poll
 from wmsync.workflows.compare import compare
 from wmsync.workflows.context import Context
@@ -20,6 +23,7 @@ from wmsync.workflows.status_report import (
     Risk,
     StatusReport,
     auto_cancel_risk,
+    line_views,
     uses_channel_manager,
 )
 
@@ -42,7 +46,52 @@ __all__ = [
     "watch",
 ]
 def read_status(ctx: Context, order_arg: str) -> StatusReport:
-    """Read both sides of one order (the order session, read-only: no lease) and the journal, and compare."""
+    """Read both sides of one order (the order session, read-only: no lease) and the journal, and compare. A
+    Walmart PO that Commerce has not imported yet is reported from the Walmart side alone (pending)."""
+    try:
+        return _read_both(ctx, order_arg)
+    except OrderNotFoundError:
+        report = _walmart_only(ctx, order_arg)
+        if report is None:
+            raise
+        return report
+
+
+def _walmart_only(ctx: Context, value: str) -> StatusReport | None:
+    """The Walmart side of a PO no Commerce order carries, or None when Walmart does not know it either."""
+    import re
+
+    po = value.lstrip("#")
+    if not re.fullmatch(ctx.store.po_pattern, po):
+        return None
+    try:
+        wm = ctx.walmart.get_order(po)
+    except NotFoundError:
+        return None
+    lines_by_sku: dict[str, list[OrderLine]] = {}
+    for ln in wm.lines:
+        lines_by_sku.setdefault(ln.sku, []).append(ln)
+    why = "not imported into Commerce yet: Walmart has the order, no Commerce order carries its PO"
+    return StatusReport(
+        verdict=PENDING_VERDICT,
+        order=None,
+        purchase_order_id=po,
+        commerce_state=None,
+        walmart_status=wm.overall_status(),
+        lines=line_views(wm, lines_by_sku, [], {}),
+        differences=[],
+        notes=[
+            f"{why}; Channel Manager imports Walmart orders every few minutes — if it stays missing, check the "
+            "import in Commerce (Channel Manager's order sync)"
+        ],
+        history=[],
+        estimated_ship_date=from_epoch_ms(wm.shippingInfo.estimatedShipDate),
+        risk=auto_cancel_risk(wm, ctx.clock.time()),
+        pending_reasons=[why],
+    )
+
+
+def _read_both(ctx: Context, order_arg: str) -> StatusReport:
     with order_session(ctx, order_arg, dry_run=True, lock_timeout=0) as session:
         order, po = session.order, session.purchase_order_id
         shipped = any(i.qty_shipped > 0 for i in order.items)

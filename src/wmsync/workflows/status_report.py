@@ -119,7 +119,7 @@ class Risk:
 @dataclass
 class StatusReport:
     verdict: Verdict
-    order: str
+    order: str | None  # None: Commerce has not imported the Walmart order yet
     purchase_order_id: str
     commerce_state: str | None
     walmart_status: str
