@@ -67,8 +67,9 @@ def test_a_failed_migration_leaves_the_journal_as_it_was(tmp_path: Path, monkeyp
     _old_journal(path)
     monkeypatch.setattr(jmod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setattr(jmod, "MIGRATIONS", {**jmod.MIGRATIONS, SCHEMA_VERSION + 1: "ALTER TABLE nowhere ADD x"})
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(ConfigError) as info:  # exit 3 naming the file, not an internal error
         Journal(path)
+    assert str(path) in info.value.message
     assert _version(path) == 0
 
 
