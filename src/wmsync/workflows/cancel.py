@@ -30,6 +30,7 @@ from wmsync.workflows.context import Context
 from wmsync.workflows.pairing import cancelled_by_sku
 from wmsync.workflows.results import CancelOutcome, PlannedRequest, Result, line_report
 from wmsync.workflows.session import order_session
+from wmsync.workflows.ship_plan import refuse_if_not_sellers
 from wmsync.workflows.steps import Operation, operation, sent_earlier, wait_confirmed, write_step
 
 
@@ -135,6 +136,7 @@ def plan(
 ) -> CancelPlan:
     """Pure. ``baseline``: Walmart cancelled quantities per SKU before this cancel's first attempt (from the
     journal), or None for a first attempt."""
+    refuse_if_not_sellers(wm)
     try:
         reason = rules.resolve_cancellation_reason(req.reason)
     except rules.RuleViolation as exc:

@@ -20,6 +20,8 @@ from wmsync.workflows.compare import compare
 from wmsync.workflows.context import Context
 from wmsync.workflows.status_report import DIVERGED, StatusReport, uses_channel_manager
 
+#: ``--fulfilment``: seller-fulfilled orders only (the default), or all (WFS and 3PL ones marked).
+FULFILMENT_FILTERS = ("seller", "all")
 STATUS_FILTERS = ("all", "awaiting-shipment", "partially-shipped", "shipped", "cancelled", "diverged")
 _FILTER_OF_STATUS = {
     "Created": "awaiting-shipment",
@@ -53,6 +55,7 @@ class ListStats:
     walmart_list_calls: int = 0
     walmart_get_calls: int = 0
     shown: int = 0
+    other_fulfilment: int = 0  # orders Walmart or a 3PL fulfils, left out (``fulfilment="seller"``)
 
 
 def row_json(report: StatusReport, order: Order) -> dict[str, Any]:
@@ -69,6 +72,7 @@ def row_json(report: StatusReport, order: Order) -> dict[str, Any]:
         "auto_cancel_at": rfc3339(report.risk.auto_cancel_at) if report.risk else None,
         "differences": [d.what for d in report.differences if not d.pending],
         "repair_commands": report.commands,
+        "fulfilment": report.fulfilment,
     }
 
 
@@ -162,6 +166,7 @@ def list_orders(
     limit: int | None = None,
     page_size: int = PAGE_SIZE,
     stats: ListStats | None = None,
+    fulfilment: str = "seller",
 ) -> Iterator[dict[str, Any]]:
     """Commerce orders carrying a Walmart PO, newest first, each compared with Walmart: one row (the ``--json``
     object) at a time. Reads page by page and keeps only the current page, so memory stays flat however
@@ -198,6 +203,9 @@ def list_orders(
                 stats.not_on_walmart += 1
                 if len(stats.not_on_walmart_sample) < 5:
                     stats.not_on_walmart_sample.append(order.increment_id)
+                continue
+            if fulfilment == "seller" and not wm.seller_fulfilled:
+                stats.other_fulfilment += 1
                 continue
             ops = ctx.journal.history(ctx.store_name, po, limit=20)
             report = compare(
