@@ -109,7 +109,11 @@ FIXED_ORDERS: tuple[tuple[int, bool, str], ...] = (
     (130, True, "single line, qty 1, Acknowledged"),
     (131, True, "fulfilled by Walmart (shipNode.type WFSFulfilled): not the seller's to ship"),
     (132, True, "fulfilled by a 3PL (shipNode.type 3PLFulfilled): not the seller's to ship"),
+    (133, True, "Walmart SKU LAMP-4-WMT for Commerce SKU WM-LAMP-004 (the store's skus table)"),
 )
+
+#: The sandbox store's ``skus`` table (Walmart SKU -> Commerce SKU): 000000133 is listed on Walmart as LAMP-4-WMT.
+SKU_MAP = {"LAMP-4-WMT": "WM-LAMP-004"}
 
 #: A Walmart PO with no Commerce order (not imported yet).
 UNIMPORTED_PO_INCREMENT = 199
@@ -488,6 +492,10 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
     # fulfilled by Walmart Fulfillment Services / a third-party logistics provider: not the seller's to ship
     _walmart_pair(b, 131, at(131), [("WM-MUG-001", 1)], ship_node_type="WFSFulfilled")
     _walmart_pair(b, 132, at(132), [("WM-SOCK-006", 1)], ship_node_type="3PLFulfilled")
+    # listed on Walmart under another SKU than Commerce's (the sandbox store's skus table maps it)
+    _oid, po, _ = _walmart_pair(b, 133, at(133), [("WM-LAMP-004", 1)])
+    walmart_sku = next(w for w, c in SKU_MAP.items() if c == "WM-LAMP-004")
+    conn.execute("UPDATE w_lines SET sku = ? WHERE po = ?", (walmart_sku, po))
 
     # a PO that Channel Manager has not imported yet
     po = po_for(UNIMPORTED_PO_INCREMENT)
