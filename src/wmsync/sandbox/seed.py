@@ -490,10 +490,11 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
     for increment, sku in ((127, "WM-SOCK-006"), (128, "WM-CABLE-003"), (129, "WM-KNIFE-009"), (130, "WM-PAN-007")):
         _walmart_pair(b, increment, at(increment), [(sku, 1)])
     # fulfilled by Walmart Fulfillment Services / a third-party logistics provider: not the seller's to ship
-    _walmart_pair(b, 131, at(131), [("WM-MUG-001", 1)], ship_node_type="WFSFulfilled")
-    _walmart_pair(b, 132, at(132), [("WM-SOCK-006", 1)], ship_node_type="3PLFulfilled")
+    # the orders added later are placed before 000000101 (50.5 to 51.5 hours ago), so the newest orders stay the same
+    _walmart_pair(b, 131, at(99), [("WM-MUG-001", 1)], ship_node_type="WFSFulfilled")
+    _walmart_pair(b, 132, at(98), [("WM-SOCK-006", 1)], ship_node_type="3PLFulfilled")
     # listed on Walmart under another SKU than Commerce's (the sandbox store's skus table maps it)
-    _oid, po, _ = _walmart_pair(b, 133, at(133), [("WM-LAMP-004", 1)])
+    _oid, po, _ = _walmart_pair(b, 133, at(97), [("WM-LAMP-004", 1)])
     walmart_sku = next(w for w, c in SKU_MAP.items() if c == "WM-LAMP-004")
     conn.execute("UPDATE w_lines SET sku = ? WHERE po = ?", (walmart_sku, po))
 
