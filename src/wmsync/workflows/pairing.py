@@ -27,10 +27,11 @@ def commerce_sku_items(
     out: dict[str, int | None] = {}
     for sku, qty in items.items():
         key = skus.get(sku, sku)
-        if key in out and out[key] is not None and qty is not None:
-            out[key] = (out[key] or 0) + qty
-        else:
-            out[key] = None if (key in out and out[key] is None) else qty
+        if key not in out:
+            out[key] = qty
+        else:  # both SKUs of one item given: their quantities add up ("all" wins)
+            before = out[key]
+            out[key] = None if before is None or qty is None else before + qty
     return out
 
 
