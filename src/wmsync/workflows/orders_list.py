@@ -40,6 +40,8 @@ WALMART_LIST_DAYS = 180
 #: older than Walmart's list reaches, are fetched one by one).
 WINDOW_BEFORE = timedelta(hours=1)
 WINDOW_AFTER = timedelta(minutes=10)
+#: The ship node types listed: Walmart's default (seller-fulfilled), then WFS and 3PL.
+SHIP_NODE_TYPES: tuple[str | None, ...] = (None, "WFSFulfilled", "3PLFulfilled")
 #: Below this many POs in a page, fetch them one by one.
 BATCH_MIN = 3
 
@@ -113,28 +115,12 @@ def fetch_walmart_orders(
         start = min(times) - WINDOW_BEFORE
         end = max(times) + WINDOW_AFTER
         if start > now - timedelta(days=WALMART_LIST_DAYS - 1):
-            limit = max(1, min(WALMART_PAGE, page_size))
-            cap = 3 * len(wanted) + limit
-            scanned = 0
-            stats.walmart_list_calls += 1
-            try:
-                for raw in walmart.list_orders(
-                    createdStartDate=walmart_time(start),
-                    createdEndDate=walmart_time(min(end, now)),
-                    limit=str(limit),
-                ):
-                    scanned += 1
-                    po = str(raw.get("purchaseOrderId", ""))
-                    if po in wanted and po not in found:
-                        found[po] = WalmartOrder.model_validate(raw)
-                        if len(found) == len(wanted):
-                            break
-                    if scanned % limit == 0:
-                        stats.walmart_list_calls += 1
-                    if scanned >= cap:
-                        break
-            except ApiError:
-                pass  # the per-PO reads below cover what the listing did not
+            # Walmart lists seller-fulfilled orders unless asked for another ship node type: the WFS and 3PL
+            # orders of the page are listed by their own type while enough of them are left
+            for node_type in SHIP_NODE_TYPES:
+                if len(wanted) - len(found) < BATCH_MIN:
+                    break
+                _list_window(walmart, wanted, found, start, min(end, now), node_type, stats, page_size)
     for po in wanted:
         if po in found:
             continue
@@ -144,6 +130,40 @@ def fetch_walmart_orders(
         except NotFoundError:
             continue
     return found
+
+
+def _list_window(
+    walmart: WalmartClient,
+    wanted: dict[str, datetime | None],
+    found: dict[str, WalmartOrder],
+    start: datetime,
+    end: datetime,
+    node_type: str | None,
+    stats: ListStats,
+    page_size: int,
+) -> None:
+    """One listing over the window (cursor-paged, ``page_size`` per Walmart page), stopping once all are found."""
+    limit = max(1, min(WALMART_PAGE, page_size))
+    cap = 3 * len(wanted) + limit
+    scanned = 0
+    stats.walmart_list_calls += 1
+    filters = {"createdStartDate": walmart_time(start), "createdEndDate": walmart_time(end), "limit": str(limit)}
+    if node_type is not None:
+        filters["shipNodeType"] = node_type
+    try:
+        for raw in walmart.list_orders(**filters):
+            scanned += 1
+            po = str(raw.get("purchaseOrderId", ""))
+            if po in wanted and po not in found:
+                found[po] = WalmartOrder.model_validate(raw)
+                if len(found) == len(wanted):
+                    break
+            if scanned % limit == 0:
+                stats.walmart_list_calls += 1
+            if scanned >= cap:
+                break
+    except ApiError:
+        pass  # the per-PO reads cover what the listing did not
 
 
 def _shipments_of(commerce: CommerceClient, orders: Sequence[Order]) -> dict[int, list[Shipment]]:
