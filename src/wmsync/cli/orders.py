@@ -89,7 +89,7 @@ def list_orders(
         ),
     ] = "seller",
 ) -> None:
-    _list_orders(rt, status, since, limit, jsonl)
+    _list_orders(rt, status, since, limit, jsonl, fulfilment)
 
 
 @app.callback()
@@ -97,10 +97,10 @@ def list_orders(
 def orders_default(rt: Runtime, ctx: typer.Context) -> None:
     """List the store's Walmart orders (default: `orders list` with its defaults)."""
     if ctx.invoked_subcommand is None:
-        _list_orders(rt, "all", None, 100, False)
+        _list_orders(rt, "all", None, 100, False, "seller")
 
 
-def _list_orders(rt: Runtime, status: str, since: str | None, limit: int, jsonl: bool) -> None:
+def _list_orders(rt: Runtime, status: str, since: str | None, limit: int, jsonl: bool, fulfilment: str) -> None:
     from datetime import UTC, datetime
 
     from wmsync.errors import UsageError, WmsyncError
