@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wmsync.errors import ConfigError
 
 RESERVED_STORE = "sandbox"
+SkuName = Annotated[str, Field(min_length=1, max_length=100)]
 STORE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # Walmart purchase order ids are numeric (13-15 digits seen in practice). The pattern keeps other channels'
 # order numbers that also fill the PO field (e.g. "112-1234567-1234567") from being taken for Walmart orders.
@@ -146,6 +147,8 @@ class StoreConfig(_Strict):
     extra_carriers: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
     notify_customer: bool = False
     source_code: str | None = None
+    #: Walmart SKU -> Commerce SKU, for items listed on Walmart under another SKU.
+    skus: dict[SkuName, SkuName] = Field(default_factory=dict)
     default_cancel_reason: str | None = None
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     timeouts: Timeouts = Field(default_factory=Timeouts)

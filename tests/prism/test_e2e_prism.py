@@ -136,3 +136,7 @@ def test_status_and_orders_list(run: Any, stack: Stack) -> None:
     orders = {row["order"] for row in rows.json()}
     assert "000000127" in orders
     assert "000000112" not in orders  # another channel's number in the PO field
+    # the WFS and 3PL orders are listed by their ship node type (a query parameter of the orders spec)
+    lists = [e.query for e in stack.sandbox.request_log() if e.operation == "walmart.list"]
+    assert any("shipNodeType=WFSFulfilled" in q for q in lists), lists
+    assert "000000131" not in orders

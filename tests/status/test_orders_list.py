@@ -13,7 +13,8 @@ from status.conftest import Sides
 from wmsync.sandbox import Sandbox
 from wmsync.sandbox.seed import FIXED_ORDERS
 
-WALMART_SEEDED = [f"{i:09d}" for i, has_po, _ in FIXED_ORDERS if has_po]
+#: the seller-fulfilled ones (000000131 is WFS, 000000132 3PL: left out by default)
+WALMART_SEEDED = [f"{i:09d}" for i, has_po, _ in FIXED_ORDERS if has_po and i not in (131, 132)]
 
 
 def rows(cli, *args: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
@@ -27,7 +28,8 @@ def rows(cli, *args: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-de
 def test_lists_walmart_orders_newest_first_and_never_other_channels(cli) -> None:  # type: ignore[no-untyped-def]
     got = rows(cli)
     numbers = [r["order"] for r in got]
-    assert numbers == sorted(WALMART_SEEDED, reverse=True)
+    # newest first: 000000133 was placed before 000000101 (SEED.md)
+    assert numbers == [*sorted((n for n in WALMART_SEEDED if n != "000000133"), reverse=True), "000000133"]
     assert "000000111" not in numbers  # web store order, no PO
     assert "000000112" not in numbers  # another channel's number in the PO field
     assert "000000120" not in numbers  # PO-like number Walmart does not know
@@ -109,9 +111,13 @@ def test_walmart_orders_are_read_in_batches(cli, sb: Sandbox) -> None:  # type: 
     log = sb.request_log()
     walmart = [e for e in log if e.service == "walmart" and e.operation != "walmart.token"]
     one_by_one = [e for e in walmart if e.operation == "walmart.get"]
-    # one list call covers the page; only the PO Walmart does not know (000000120) is looked up alone
-    assert len(walmart) - len(one_by_one) == 1
-    assert len(one_by_one) == 1
+    # one list call covers the seller-fulfilled orders of the page; with three POs left (000000120, which Walmart
+    # does not know, the WFS 000000131 and the 3PL 000000132) a listing of WFS orders follows; the two left are
+    # looked up alone
+    lists = [e.query for e in walmart if e.operation == "walmart.list"]
+    assert ["shipNodeType=WFSFulfilled" in q for q in lists] == [False, True]
+    assert len(walmart) - len(one_by_one) == 2
+    assert len(one_by_one) == 2
 
 
 def test_a_divergence_made_behind_wmsyncs_back_shows_in_the_list(cli, sides: Sides) -> None:  # type: ignore[no-untyped-def]

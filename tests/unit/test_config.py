@@ -249,3 +249,12 @@ def test_bad_env_override(monkeypatch: pytest.MonkeyPatch, var: str, value: str)
         cfg.Timeouts().with_env()
     assert info.value.exit_code == 3
     assert var in info.value.message or var.removeprefix("WMSYNC_").lower() in info.value.message
+
+
+def test_skus_table_maps_walmart_skus_to_commerce_skus(tmp_path: Path) -> None:
+    text = VALID + '\n[stores.ca.skus]\n"LAMP-4-WMT" = "WM-LAMP-004"\n'
+    conf = cfg.load(_write(tmp_path / "c.toml", text))
+    assert conf.stores["ca"].skus == {"LAMP-4-WMT": "WM-LAMP-004"}
+    assert conf.stores["us"].skus == {}
+    with pytest.raises(ConfigError):
+        cfg.load(_write(tmp_path / "d.toml", VALID + '\n[stores.ca.skus]\n"LAMP-4-WMT" = ""\n'))

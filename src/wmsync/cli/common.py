@@ -333,6 +333,7 @@ class Runtime:
                 },
                 token_cache_dir=cache_dir() / "tokens",
                 tracers=self.tracers(),
+                sku_map=st.config.skus,
             )
             self._closers.append(self._walmart)
         return self._walmart
@@ -373,6 +374,7 @@ def emit_unconfirmed(rt: Runtime, exc: UnconfirmedError, render: Callable[[Conso
 def sandbox_store() -> Store:
     from wmsync.config import StoreConfig
     from wmsync.sandbox import BASE_URL, CREDENTIALS, STORE_CODE
+    from wmsync.sandbox.seed import SKU_MAP
 
     conf = StoreConfig(
         commerce_url=BASE_URL,
@@ -380,5 +382,6 @@ def sandbox_store() -> Store:
         commerce_auth="oauth1",
         walmart_url=BASE_URL,
         walmart_client_id=CREDENTIALS["WALMART_CLIENT_ID"],
+        skus=dict(SKU_MAP),
     )
     return Store(SANDBOX, conf, True, 1)

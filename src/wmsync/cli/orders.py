@@ -44,6 +44,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("EST. SHIP", "estimated_ship_date", 20),
     ("RISK", "risk", 8),
 )
+FULFILMENT_MARK = {"WFSFulfilled": "WFS", "3PLFulfilled": "3PL"}
 RISK_LABEL = {"at_risk": "at-risk", "auto_cancel_imminent": "IMMINENT"}
 
 
@@ -65,7 +66,9 @@ def human_line(row: dict[str, Any]) -> str:
         if key == "risk":
             value = RISK_LABEL.get(value or "", value)
         cells.append(_cell(value, width))
-    return " ".join(cells).rstrip()
+    line = " ".join(cells).rstrip()
+    mark = FULFILMENT_MARK.get(row.get("fulfilment") or "")
+    return f"{line}  [{mark}]" if mark else line
 
 
 @global_options
@@ -77,8 +80,16 @@ def list_orders(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows (0 = no limit).", min=0)] = 100,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line (for large outputs).")] = False,
+    fulfilment: Annotated[
+        str,
+        typer.Option(
+            "--fulfilment",
+            help="seller: orders the seller fulfils (default); all: also those Walmart (WFS) or a 3PL fulfils, "
+            "marked.",
+        ),
+    ] = "seller",
 ) -> None:
-    _list_orders(rt, status, since, limit, jsonl)
+    _list_orders(rt, status, since, limit, jsonl, fulfilment)
 
 
 @app.callback()
@@ -86,10 +97,10 @@ def list_orders(
 def orders_default(rt: Runtime, ctx: typer.Context) -> None:
     """List the store's Walmart orders (default: `orders list` with its defaults)."""
     if ctx.invoked_subcommand is None:
-        _list_orders(rt, "all", None, 100, False)
+        _list_orders(rt, "all", None, 100, False, "seller")
 
 
-def _list_orders(rt: Runtime, status: str, since: str | None, limit: int, jsonl: bool) -> None:
+def _list_orders(rt: Runtime, status: str, since: str | None, limit: int, jsonl: bool, fulfilment: str) -> None:
     from datetime import UTC, datetime
 
     from wmsync.errors import UsageError, WmsyncError
@@ -99,6 +110,9 @@ def _list_orders(rt: Runtime, status: str, since: str | None, limit: int, jsonl:
     choice = status.strip().lower()
     if choice not in wf.STATUS_FILTERS:
         raise UsageError(f"--status {status!r}: expected one of {STATUS_CHOICES}")
+    who = fulfilment.strip().lower()
+    if who not in wf.FULFILMENT_FILTERS:
+        raise UsageError(f"--fulfilment {fulfilment!r}: expected seller or all")
     if rt.json_mode and jsonl:
         raise UsageError("--json and --jsonl go separately: pick one")
     mode = "jsonl" if jsonl else "json" if rt.json_mode else "human"
@@ -106,7 +120,7 @@ def _list_orders(rt: Runtime, status: str, since: str | None, limit: int, jsonl:
     when = parse_since(since, datetime.now(UTC)) if since is not None else None
     stats = wf.ListStats()
     ctx = rt.context(rt.settings())
-    rows = wf.list_orders(ctx, since=when, status=choice, limit=limit or None, stats=stats)
+    rows = wf.list_orders(ctx, since=when, status=choice, limit=limit or None, stats=stats, fulfilment=who)
     try:
         stream(rows, mode)
     except BrokenPipeError:
@@ -163,6 +177,11 @@ def summary(rt: Runtime, stats: ListStats, status: str) -> None:
     if stats.not_on_walmart:
         shown = ", ".join(stats.not_on_walmart_sample) + (" …" if stats.not_on_walmart > 5 else "")
         rt.out.note(f"{stats.not_on_walmart} order(s) whose PO-like number Walmart does not know skipped: {shown}")
+    if stats.other_fulfilment:
+        rt.out.note(
+            f"{stats.other_fulfilment} order(s) fulfilled by Walmart or a 3PL left out (not the seller's to ship); "
+            "--fulfilment all shows them"
+        )
 
 
 app.command("list", help=LIST_HELP)(list_orders)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -139,7 +139,8 @@ CREATE TABLE IF NOT EXISTS w_orders (
     est_ship INTEGER NOT NULL,
     est_delivery INTEGER NOT NULL,
     phone TEXT NOT NULL,
-    address_json TEXT NOT NULL
+    address_json TEXT NOT NULL,
+    ship_node_type TEXT NOT NULL DEFAULT 'SellerFulfilled'
 );
 CREATE INDEX IF NOT EXISTS w_orders_date ON w_orders (order_date);
 CREATE INDEX IF NOT EXISTS w_orders_customer ON w_orders (customer_order_id);

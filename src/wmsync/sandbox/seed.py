@@ -107,7 +107,13 @@ FIXED_ORDERS: tuple[tuple[int, bool, str], ...] = (
     (128, True, "single line, qty 1, Acknowledged"),
     (129, True, "single line, qty 1, Acknowledged"),
     (130, True, "single line, qty 1, Acknowledged"),
+    (131, True, "fulfilled by Walmart (shipNode.type WFSFulfilled): not the seller's to ship"),
+    (132, True, "fulfilled by a 3PL (shipNode.type 3PLFulfilled): not the seller's to ship"),
+    (133, True, "Walmart SKU LAMP-4-WMT for Commerce SKU WM-LAMP-004 (the store's skus table)"),
 )
+
+#: The sandbox store's ``skus`` table (Walmart SKU -> Commerce SKU): 000000133 is listed on Walmart as LAMP-4-WMT.
+SKU_MAP = {"LAMP-4-WMT": "WM-LAMP-004"}
 
 #: A Walmart PO with no Commerce order (not imported yet).
 UNIMPORTED_PO_INCREMENT = 199
@@ -260,7 +266,14 @@ class Builder:
     # Walmart ----------------------------------------------------------------------------------------
 
     def walmart_po(
-        self, po: str, customer_order_id: str, created: float, customer: Customer, email: str, method: str
+        self,
+        po: str,
+        customer_order_id: str,
+        created: float,
+        customer: Customer,
+        email: str,
+        method: str,
+        ship_node_type: str = "SellerFulfilled",
     ) -> None:
         ms = int(created * 1000)
         address = {
@@ -274,7 +287,7 @@ class Builder:
         }
         self.conn.execute(
             "INSERT INTO w_orders (po, customer_order_id, customer_email, order_date, last_modified, method_code, "
-            "est_ship, est_delivery, phone, address_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "est_ship, est_delivery, phone, address_json, ship_node_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 po,
                 customer_order_id,
@@ -286,6 +299,7 @@ class Builder:
                 ms + int(5 * DAY * 1000),
                 customer.phone,
                 json.dumps(address),
+                ship_node_type,
             ),
         )
 
@@ -351,6 +365,7 @@ def _walmart_pair(
     method: str = "Standard",
     intent_lines: tuple[int, ...] = (),
     invoiced: bool = False,
+    ship_node_type: str = "SellerFulfilled",
 ) -> tuple[int, str, dict[str, int]]:
     """A Commerce order imported from a Walmart PO. ``lines``: (sku, qty) per Commerce item.
 
@@ -359,7 +374,7 @@ def _walmart_pair(
     po = po_for(increment)
     customer = CUSTOMERS[increment % len(CUSTOMERS)]
     email = _email(increment)
-    b.walmart_po(po, customer_order_for(increment), created, customer, email, method)
+    b.walmart_po(po, customer_order_for(increment), created, customer, email, method, ship_node_type)
     oid = b.commerce_order(increment, created, customer, ext=po, email=email, state=commerce_state, method=method)
     items: dict[str, int] = {}
     n = 0
@@ -474,6 +489,14 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
     _walmart_pair(b, 126, at(126), [("WM-LAMP-004", 1)], method="OneDay")
     for increment, sku in ((127, "WM-SOCK-006"), (128, "WM-CABLE-003"), (129, "WM-KNIFE-009"), (130, "WM-PAN-007")):
         _walmart_pair(b, increment, at(increment), [(sku, 1)])
+    # fulfilled by Walmart Fulfillment Services / a third-party logistics provider: not the seller's to ship
+    # the orders added later are placed before 000000101 (50.5 to 51.5 hours ago), so the newest orders stay the same
+    _walmart_pair(b, 131, at(99), [("WM-MUG-001", 1)], ship_node_type="WFSFulfilled")
+    _walmart_pair(b, 132, at(98), [("WM-SOCK-006", 1)], ship_node_type="3PLFulfilled")
+    # listed on Walmart under another SKU than Commerce's (the sandbox store's skus table maps it)
+    _oid, po, _ = _walmart_pair(b, 133, at(97), [("WM-LAMP-004", 1)])
+    walmart_sku = next(w for w, c in SKU_MAP.items() if c == "WM-LAMP-004")
+    conn.execute("UPDATE w_lines SET sku = ? WHERE po = ?", (walmart_sku, po))
 
     # a PO that Channel Manager has not imported yet
     po = po_for(UNIMPORTED_PO_INCREMENT)

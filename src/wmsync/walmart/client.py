@@ -182,8 +182,12 @@ class WalmartClient:
         rate_limits: Mapping[str, float] | None = None,
         token_cache_dir: Path | None = None,
         tracers: list[Tracer] | None = None,
+        sku_map: Mapping[str, str] | None = None,
     ) -> None:
         self.client_id = client_id
+        #: Walmart SKU -> Commerce SKU (the store's ``skus`` table): orders are read with their lines under the
+        #: Commerce SKU, so pairing, planning and reports compare like with like.
+        self.sku_map = dict(sku_map or {})
         self._secret = client_secret
         self.clock = clock
         limits = {name: RateLimiter(rate, clock=clock) for name, rate in (rate_limits or {}).items()}
@@ -348,7 +352,23 @@ class WalmartClient:
 
     def get_order(self, purchase_order_id: str) -> WalmartOrder:
         data = self.call("GET", f"/v3/orders/{quote(purchase_order_id, safe='')}", endpoint="read")
-        return order_of(data)
+        return self._order(data)
+
+    def _order(self, data: Any) -> WalmartOrder:
+        order = order_of(data)
+        if self.sku_map:
+            for line in order.lines:
+                line.item.sku = self.sku_map.get(line.item.sku, line.item.sku)
+        return order
+
+    def _mapped(self, raw: dict[str, Any]) -> dict[str, Any]:
+        if not self.sku_map:
+            return raw
+        for line in _as_list((raw.get("orderLines") or {}).get("orderLine")):
+            item = line.get("item") if isinstance(line, dict) else None
+            if isinstance(item, dict) and isinstance(item.get("sku"), str):
+                item["sku"] = self.sku_map.get(item["sku"], item["sku"])
+        return raw
 
     def list_orders(self, **filters: str) -> Iterator[dict[str, Any]]:
         """All orders matching the filters, following ``nextCursor``. 404 CONTENT_NOT_FOUND is an empty list.
@@ -365,7 +385,7 @@ class WalmartClient:
                 raise
             lst = data.get("list", {}) if isinstance(data, dict) else {}
             elements = (lst.get("elements") or {}).get("order") or []
-            yield from (o for o in _as_list(elements) if isinstance(o, dict))
+            yield from (self._mapped(o) for o in _as_list(elements) if isinstance(o, dict))
             cursor = (lst.get("meta") or {}).get("nextCursor")
             if not cursor or not elements:
                 return
@@ -378,17 +398,17 @@ class WalmartClient:
             endpoint="acknowledge",
             idempotent=True,  # acknowledging twice is harmless
         )
-        return order_of(data)
+        return self._order(data)
 
     def ship(self, purchase_order_id: str, body: dict[str, Any]) -> WalmartOrder:
         path = f"/v3/orders/{quote(purchase_order_id, safe='')}/shipping"
         data = self.call("POST", path, endpoint="ship", json_body=body, idempotent=False)
-        return order_of(data)
+        return self._order(data)
 
     def cancel(self, purchase_order_id: str, body: dict[str, Any]) -> WalmartOrder:
         path = f"/v3/orders/{quote(purchase_order_id, safe='')}/cancel"
         data = self.call("POST", path, endpoint="cancel", json_body=body, idempotent=False)
-        return order_of(data)
+        return self._order(data)
 
 
 def order_of(data: Any) -> WalmartOrder:

@@ -180,12 +180,44 @@ class ShippingInfo(_Tolerant):
     estimatedDeliveryDate: int | None = None
 
 
+#: ``shipNode.type``: who fulfils the order. Only seller-fulfilled orders are shipped (and cancelled) by the seller.
+SELLER_FULFILLED = "SellerFulfilled"
+FULFILMENT_LABEL = {
+    "WFSFulfilled": "Walmart Fulfillment Services (WFS)",
+    "3PLFulfilled": "a third-party logistics provider (3PL)",
+}
+
+
+class ShipNode(_Tolerant):
+    type: str | None = None
+
+
 class WalmartOrder(_Tolerant):
     purchaseOrderId: Str
     customerOrderId: Str | None = None
     orderDate: int | None = None
     shippingInfo: ShippingInfo = Field(default_factory=ShippingInfo)
     orderLines: OrderLines = Field(default_factory=OrderLines)
+    shipNode: ShipNode = Field(default_factory=ShipNode)
+
+    @property
+    def fulfilment(self) -> str:
+        """``shipNode.type``; an order without one is seller-fulfilled (Walmart's default)."""
+        return self.shipNode.type or SELLER_FULFILLED
+
+    @property
+    def seller_fulfilled(self) -> bool:
+        return self.fulfilment == SELLER_FULFILLED
+
+    def not_sellers_reason(self) -> str | None:
+        """Why the seller may not ship or cancel this order, or None when it is seller-fulfilled."""
+        if self.seller_fulfilled:
+            return None
+        who = FULFILMENT_LABEL.get(self.fulfilment, self.fulfilment)
+        return (
+            f"PO {self.purchaseOrderId} is fulfilled by {who} (shipNode.type {self.fulfilment}), not by the seller: "
+            "Walmart's seller ship and cancel endpoints are not for it"
+        )
 
     @property
     def lines(self) -> list[OrderLine]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wmsync.commerce.models import Order
@@ -27,9 +27,10 @@ from wmsync.walmart.models import (
 from wmsync.walmart.models import cancel_body as walmart_cancel_body
 from wmsync.workflows import cancel_note
 from wmsync.workflows.context import Context
-from wmsync.workflows.pairing import cancelled_by_sku
+from wmsync.workflows.pairing import cancelled_by_sku, commerce_sku_items
 from wmsync.workflows.results import CancelOutcome, PlannedRequest, Result, line_report
 from wmsync.workflows.session import order_session
+from wmsync.workflows.ship_plan import refuse_if_not_sellers
 from wmsync.workflows.steps import Operation, operation, sent_earlier, wait_confirmed, write_step
 
 
@@ -135,6 +136,7 @@ def plan(
 ) -> CancelPlan:
     """Pure. ``baseline``: Walmart cancelled quantities per SKU before this cancel's first attempt (from the
     journal), or None for a first attempt."""
+    refuse_if_not_sellers(wm)
     try:
         reason = rules.resolve_cancellation_reason(req.reason)
     except rules.RuleViolation as exc:
@@ -512,6 +514,7 @@ def execute(
     confirm: Callable[[CancelPlan], bool] = lambda _p: True,
 ) -> CancelOutcome:
     """Read → plan → act → confirm. ``confirm`` is asked before anything is sent (not on a dry run)."""
+    req = replace(req, items=commerce_sku_items(req.items, ctx.store.skus))
     # the reason is checked before anything is read
     try:
         rules.resolve_cancellation_reason(req.reason)

@@ -125,13 +125,19 @@ class _Comparison:
         self.diffs.append(Difference(kind, sku, what, repair, **kw))
 
     def run(self) -> StatusReport:
-        self.quantities()
-        self.shipments()
-        self.walmart_only_shipments()
-        self.untracked_totals()
-        self.cancellations()
-        self.journal()
-        self.other_notes()
+        fulfilled_by_seller = self.wm.seller_fulfilled
+        if fulfilled_by_seller:
+            self.quantities()
+            self.shipments()
+            self.walmart_only_shipments()
+            self.untracked_totals()
+            self.cancellations()
+            self.journal()
+            self.other_notes()
+        else:
+            # Walmart (WFS) or a 3PL ships these: no Commerce shipment or cancel is owed by the seller, and
+            # wmsync neither ships nor cancels them
+            self.notes.append(f"{self.wm.not_sellers_reason()}; wmsync reports no differences for it")
         if not self.diffs:
             verdict: Verdict = IN_SYNC
         elif all(d.pending for d in self.diffs):
@@ -149,8 +155,9 @@ class _Comparison:
             notes=self.notes,
             history=history_entries(self.ops),
             estimated_ship_date=from_epoch_ms(self.wm.shippingInfo.estimatedShipDate),
-            risk=auto_cancel_risk(self.wm, self.now),
+            risk=auto_cancel_risk(self.wm, self.now) if fulfilled_by_seller else None,
             channel_manager=self.cm,
+            fulfilment=self.wm.fulfilment,
             pending_reasons=self.pending_reasons,
         )
 

@@ -20,6 +20,8 @@ from wmsync.workflows.compare import compare
 from wmsync.workflows.context import Context
 from wmsync.workflows.status_report import DIVERGED, StatusReport, uses_channel_manager
 
+#: ``--fulfilment``: seller-fulfilled orders only (the default), or all (WFS and 3PL ones marked).
+FULFILMENT_FILTERS = ("seller", "all")
 STATUS_FILTERS = ("all", "awaiting-shipment", "partially-shipped", "shipped", "cancelled", "diverged")
 _FILTER_OF_STATUS = {
     "Created": "awaiting-shipment",
@@ -38,6 +40,8 @@ WALMART_LIST_DAYS = 180
 #: older than Walmart's list reaches, are fetched one by one).
 WINDOW_BEFORE = timedelta(hours=1)
 WINDOW_AFTER = timedelta(minutes=10)
+#: The ship node types listed: Walmart's default (seller-fulfilled), then WFS and 3PL.
+SHIP_NODE_TYPES: tuple[str | None, ...] = (None, "WFSFulfilled", "3PLFulfilled")
 #: Below this many POs in a page, fetch them one by one.
 BATCH_MIN = 3
 
@@ -53,6 +57,7 @@ class ListStats:
     walmart_list_calls: int = 0
     walmart_get_calls: int = 0
     shown: int = 0
+    other_fulfilment: int = 0  # orders Walmart or a 3PL fulfils, left out (``fulfilment="seller"``)
 
 
 def row_json(report: StatusReport, order: Order) -> dict[str, Any]:
@@ -69,6 +74,7 @@ def row_json(report: StatusReport, order: Order) -> dict[str, Any]:
         "auto_cancel_at": rfc3339(report.risk.auto_cancel_at) if report.risk else None,
         "differences": [d.what for d in report.differences if not d.pending],
         "repair_commands": report.commands,
+        "fulfilment": report.fulfilment,
     }
 
 
@@ -109,28 +115,12 @@ def fetch_walmart_orders(
         start = min(times) - WINDOW_BEFORE
         end = max(times) + WINDOW_AFTER
         if start > now - timedelta(days=WALMART_LIST_DAYS - 1):
-            limit = max(1, min(WALMART_PAGE, page_size))
-            cap = 3 * len(wanted) + limit
-            scanned = 0
-            stats.walmart_list_calls += 1
-            try:
-                for raw in walmart.list_orders(
-                    createdStartDate=walmart_time(start),
-                    createdEndDate=walmart_time(min(end, now)),
-                    limit=str(limit),
-                ):
-                    scanned += 1
-                    po = str(raw.get("purchaseOrderId", ""))
-                    if po in wanted and po not in found:
-                        found[po] = WalmartOrder.model_validate(raw)
-                        if len(found) == len(wanted):
-                            break
-                    if scanned % limit == 0:
-                        stats.walmart_list_calls += 1
-                    if scanned >= cap:
-                        break
-            except ApiError:
-                pass  # the per-PO reads below cover what the listing did not
+            # Walmart lists seller-fulfilled orders unless asked for another ship node type: the WFS and 3PL
+            # orders of the page are listed by their own type while enough of them are left
+            for node_type in SHIP_NODE_TYPES:
+                if len(wanted) - len(found) < BATCH_MIN:
+                    break
+                _list_window(walmart, wanted, found, start, min(end, now), node_type, stats, page_size)
     for po in wanted:
         if po in found:
             continue
@@ -140,6 +130,40 @@ def fetch_walmart_orders(
         except NotFoundError:
             continue
     return found
+
+
+def _list_window(
+    walmart: WalmartClient,
+    wanted: dict[str, datetime | None],
+    found: dict[str, WalmartOrder],
+    start: datetime,
+    end: datetime,
+    node_type: str | None,
+    stats: ListStats,
+    page_size: int,
+) -> None:
+    """One listing over the window (cursor-paged, ``page_size`` per Walmart page), stopping once all are found."""
+    limit = max(1, min(WALMART_PAGE, page_size))
+    cap = 3 * len(wanted) + limit
+    scanned = 0
+    stats.walmart_list_calls += 1
+    filters = {"createdStartDate": walmart_time(start), "createdEndDate": walmart_time(end), "limit": str(limit)}
+    if node_type is not None:
+        filters["shipNodeType"] = node_type
+    try:
+        for raw in walmart.list_orders(**filters):
+            scanned += 1
+            po = str(raw.get("purchaseOrderId", ""))
+            if po in wanted and po not in found:
+                found[po] = WalmartOrder.model_validate(raw)
+                if len(found) == len(wanted):
+                    break
+            if scanned % limit == 0:
+                stats.walmart_list_calls += 1
+            if scanned >= cap:
+                break
+    except ApiError:
+        pass  # the per-PO reads cover what the listing did not
 
 
 def _shipments_of(commerce: CommerceClient, orders: Sequence[Order]) -> dict[int, list[Shipment]]:
@@ -162,6 +186,7 @@ def list_orders(
     limit: int | None = None,
     page_size: int = PAGE_SIZE,
     stats: ListStats | None = None,
+    fulfilment: str = "seller",
 ) -> Iterator[dict[str, Any]]:
     """Commerce orders carrying a Walmart PO, newest first, each compared with Walmart: one row (the ``--json``
     object) at a time. Reads page by page and keeps only the current page, so memory stays flat however
@@ -198,6 +223,9 @@ def list_orders(
                 stats.not_on_walmart += 1
                 if len(stats.not_on_walmart_sample) < 5:
                     stats.not_on_walmart_sample.append(order.increment_id)
+                continue
+            if fulfilment == "seller" and not wm.seller_fulfilled:
+                stats.other_fulfilment += 1
                 continue
             ops = ctx.journal.history(ctx.store_name, po, limit=20)
             report = compare(

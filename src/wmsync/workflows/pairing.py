@@ -8,13 +8,31 @@ many units Walmart shows cancelled per SKU. No I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from wmsync.commerce.models import Order, OrderItem, Shipment
 from wmsync.timeparse import parse_commerce_time
 from wmsync.walmart.models import WalmartOrder
+
+
+def commerce_sku_items(
+    items: Mapping[str, int | None] | None, skus: Mapping[str, str]
+) -> Mapping[str, int | None] | None:
+    """``--item`` quantities keyed by Commerce SKU: a Walmart SKU of the store's ``skus`` table (Walmart SKU ->
+    Commerce SKU) is replaced by its Commerce SKU (Walmart orders are read under Commerce SKUs)."""
+    if not items or not skus:
+        return items
+    out: dict[str, int | None] = {}
+    for sku, qty in items.items():
+        key = skus.get(sku, sku)
+        if key not in out:
+            out[key] = qty
+        else:  # both SKUs of one item given: their quantities add up ("all" wins)
+            before = out[key]
+            out[key] = None if before is None or qty is None else before + qty
+    return out
 
 
 def walmart_skus(wm: WalmartOrder) -> set[str]:

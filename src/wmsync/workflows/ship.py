@@ -8,6 +8,7 @@ and never creates a second shipment for one tracking number on either side."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from wmsync.clock import Clock
 from wmsync.commerce.models import Order, Shipment
@@ -17,7 +18,7 @@ from wmsync.tracking_key import tracking_key
 from wmsync.walmart.models import WalmartOrder
 from wmsync.workflows.base import OrderPair
 from wmsync.workflows.context import Context
-from wmsync.workflows.pairing import shipment_with_track, shipped_with
+from wmsync.workflows.pairing import commerce_sku_items, shipment_with_track, shipped_with
 from wmsync.workflows.results import PackageOutcome, PlannedRequest, Result, ShipOutcome, line_report
 from wmsync.workflows.session import order_session
 from wmsync.workflows.ship_plan import (
@@ -203,6 +204,7 @@ def execute(
     ``order`` and ``shipments``: the Commerce order and its shipments when the caller has just read them in
     bulk (``wmsync sync``), so they are not searched again; the Walmart order is always read afresh once the
     order's lease is held."""
+    req = replace(req, items=commerce_sku_items(req.items, ctx.store.skus))
     precheck(ctx.store, req)
     with order_session(ctx, req.order, dry_run=dry_run, lock_timeout=lock_timeout, order=order) as session:
         ctx, order, po = session.ctx, session.order, session.purchase_order_id

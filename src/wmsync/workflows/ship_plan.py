@@ -99,6 +99,14 @@ def _ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
+def refuse_if_not_sellers(wm: WalmartOrder) -> None:
+    """Walmart's seller endpoints are for seller-fulfilled orders: a WFS or 3PL order is refused before
+    anything (even the acknowledge) is sent."""
+    why = wm.not_sellers_reason()
+    if why is not None:
+        raise RefusedError(why, hint="its fulfilment is handled outside the seller's store; nothing was sent")
+
+
 def _violation(exc: rules.RuleViolation) -> RefusedError:
     return RefusedError(exc.message, hint=exc.hint)
 
@@ -413,6 +421,7 @@ def precheck(store: StoreConfig, req: ShipRequest) -> None:
 
 def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) -> ShipPlan:
     """The whole plan. Every rule is checked here, before anything is sent."""
+    refuse_if_not_sellers(pair.walmart)
     via = req.via
     checks: list[str] = []
     packages: list[Package] = []

@@ -11,7 +11,7 @@ from wmsync.walmart.models import OrderLine
 from wmsync.workflows.base import poll
 from wmsync.workflows.compare import compare
 from wmsync.workflows.context import Context
-from wmsync.workflows.orders_list import STATUS_FILTERS, ListStats, list_orders
+from wmsync.workflows.orders_list import FULFILMENT_FILTERS, STATUS_FILTERS, ListStats, list_orders
 from wmsync.workflows.session import order_session
 from wmsync.workflows.status_report import (
     CHANNEL_MANAGER_WINDOW,
@@ -30,6 +30,7 @@ from wmsync.workflows.status_report import (
 __all__ = [
     "CHANNEL_MANAGER_WINDOW",
     "DIVERGED",
+    "FULFILMENT_FILTERS",
     "IN_SYNC",
     "PENDING_VERDICT",
     "STATUS_FILTERS",

@@ -131,6 +131,7 @@ class StatusReport:
     risk: Risk | None
     channel_manager: bool = False
     pending_reasons: list[str] = field(default_factory=list)
+    fulfilment: str = "SellerFulfilled"  # Walmart's shipNode.type
 
     @property
     def commands(self) -> list[str]:
@@ -151,6 +152,7 @@ class StatusReport:
             "estimated_ship_date": rfc3339(self.estimated_ship_date),
             "risk": self.risk.to_json() if self.risk else None,
             "mode": "channel-manager" if self.channel_manager else "direct",
+            "fulfilment": self.fulfilment,
             "lines": [ln.to_json() for ln in self.lines],
             "differences": [d.to_json() for d in self.differences],
             "repair_commands": self.commands,

@@ -34,6 +34,9 @@ def _parse_date(value: str, name: str) -> int:
     return int(dt.timestamp() * 1000)
 
 
+#: ``shipNode.type`` values (orders spec); the list endpoint's default is the first.
+SHIP_NODE_TYPES = ("SellerFulfilled", "WFSFulfilled", "3PLFulfilled")
+
 _LIST_PARAMS = (
     "sku",
     "customerOrderId",
@@ -102,8 +105,15 @@ def _list(ctx: Ctx, req: ParsedRequest) -> Reply:
         if q.get(name):
             where.append(f"{column} {op} ?")
             args.append(_parse_date(q[name], name))
-    if q.get("shipNodeType") and q["shipNodeType"] != "SellerFulfilled":
-        where.append("0")
+    # Walmart lists seller-fulfilled orders unless asked for another ship node type
+    node_type = q.get("shipNodeType") or "SellerFulfilled"
+    if node_type not in SHIP_NODE_TYPES:
+        raise WalmartError.invalid(
+            f"Invalid shipNodeType '{node_type}'. Valid values are: {', '.join(SHIP_NODE_TYPES)}", "shipNodeType"
+        )
+    if not (q.get("purchaseOrderId") or q.get("customerOrderId")):
+        where.append("o.ship_node_type = ?")
+        args.append(node_type)
     clause = " AND ".join(where)
     total = int(ctx.conn.execute(f"SELECT COUNT(*) FROM w_orders o WHERE {clause}", args).fetchone()[0])
     rows = ctx.conn.execute(
@@ -174,7 +184,7 @@ def render_orders(conn: sqlite3.Connection, pos: list[str]) -> list[dict[str, An
                     "postalAddress": address,
                 },
                 "orderLines": {"orderLine": rendered_lines},
-                "shipNode": {"type": "SellerFulfilled"},
+                "shipNode": {"type": o["ship_node_type"]},
             }
         )
     return out

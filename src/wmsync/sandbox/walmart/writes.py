@@ -133,6 +133,13 @@ def validate_ship(conn: sqlite3.Connection, po: str, body: Any) -> list[ShipItem
     order = conn.execute("SELECT * FROM w_orders WHERE po = ?", (po,)).fetchone()
     if order is None:
         raise not_found(f"Order with purchaseOrderId {po} not found")
+    if order["ship_node_type"] == "WFSFulfilled":
+        # Walmart Fulfillment Services ships these orders; the seller's ship endpoint is not for them
+        raise WalmartError.invalid(
+            f"Order {po} is fulfilled by Walmart Fulfillment Services (WFSFulfilled) and cannot be shipped by the "
+            "seller",
+            "shipNode.type",
+        )
     entries = _order_lines(body, "orderShipment")
     lines = _lines(conn, po)
     carriers = set(_carriers())
