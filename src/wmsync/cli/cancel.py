@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import Runtime, emit_unconfirmed, finite_seconds, global_options
+from wmsync.cli.common import ConfirmTimeoutOpt, LockTimeoutOpt, Runtime, emit_unconfirmed, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,10 +63,7 @@ def cancel(
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; send nothing.")] = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Return 'pending' right after sending.")] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option(help="Seconds to wait for Walmart's confirmation.", min=0, callback=finite_seconds),
-    ] = None,
+    timeout: ConfirmTimeoutOpt = None,
     walmart_only: Annotated[
         bool,
         typer.Option(
@@ -88,10 +85,7 @@ def cancel(
         ),
     ] = False,
     list_reasons_: Annotated[bool, typer.Option("--list-reasons", help="List the reasons and exit.")] = False,
-    lock_timeout: Annotated[
-        float,
-        typer.Option(help="Seconds to wait for another run on the same order.", min=0, callback=finite_seconds),
-    ] = 60.0,
+    lock_timeout: LockTimeoutOpt = 60.0,
     from_file: Annotated[
         Path | None,
         typer.Option(

@@ -56,6 +56,26 @@ def finite_seconds(value: float | None) -> float | None:
     return value
 
 
+ConfirmTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help="Seconds to wait for Walmart's confirmation (default: the store's confirm timeout, 300).",
+        min=0,
+        callback=finite_seconds,
+    ),
+]
+LockTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout",
+        help="Seconds to wait for another run working on the same order.",
+        min=0,
+        callback=finite_seconds,
+    ),
+]
+
+
 #: The options every command takes, declared here once: :func:`global_options` adds them to a command.
 GLOBAL_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("store", StoreOpt, None),

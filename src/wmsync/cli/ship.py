@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import Runtime, emit_unconfirmed, finite_seconds, global_options
+from wmsync.cli.common import ConfirmTimeoutOpt, LockTimeoutOpt, Runtime, emit_unconfirmed, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -68,10 +68,7 @@ def ship(
         str | None, typer.Option(help="direct or channel-manager (default: the store's submit setting).")
     ] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Return 'pending' right after sending.")] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option(help="Seconds to wait for Walmart's confirmation (default 300).", min=0, callback=finite_seconds),
-    ] = None,
+    timeout: ConfirmTimeoutOpt = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and the exact requests; send nothing.")
     ] = False,
@@ -81,10 +78,7 @@ def ship(
     skip_format_check: Annotated[
         bool, typer.Option("--skip-format-check", help="Skip only the per-carrier tracking format check.")
     ] = False,
-    lock_timeout: Annotated[
-        float,
-        typer.Option(help="Seconds to wait for another run working on the same order.", min=0, callback=finite_seconds),
-    ] = 60.0,
+    lock_timeout: LockTimeoutOpt = 60.0,
     from_file: Annotated[
         Path | None,
         typer.Option(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from wmsync.cli.common import Runtime, finite_seconds, global_options
+from wmsync.cli.common import ConfirmTimeoutOpt, LockTimeoutOpt, Runtime, global_options
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,15 +47,9 @@ def sync(
         typer.Option(help="Start of the window: a date/date-time (UTC) or a duration back from now (2h, 3d)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and plan; send nothing.")] = False,
-    lock_timeout: Annotated[
-        float,
-        typer.Option(help="Seconds to wait for another run working on the same order.", min=0, callback=finite_seconds),
-    ] = 30.0,
+    lock_timeout: LockTimeoutOpt = 30.0,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Do not wait for Walmart's confirmation.")] = False,
-    timeout: Annotated[
-        float | None,
-        typer.Option(help="Seconds to wait for Walmart's confirmation per order.", min=0, callback=finite_seconds),
-    ] = None,
+    timeout: ConfirmTimeoutOpt = None,
     workers: Annotated[
         int | None, typer.Option(help="Orders worked on at once (default 8, or WMSYNC_BATCH_WORKERS).", min=1,
                                  max=32)

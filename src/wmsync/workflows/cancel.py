@@ -391,13 +391,12 @@ def cancel_in_commerce(op: Operation, p: CancelPlan) -> None:
         ) from exc
 
 
-def record_reason(op: Operation, p: CancelPlan) -> None:
-    if not p.comment:
-        return
-    ctx, entity_id, comment = op.ctx, p.order.entity_id, p.comment
-    # the status is sent along: on some Magento 2.4 releases a comment without one blanks the order's status
-    # (magento/magento2#34180)
-    status = "canceled" if p.commerce_cancel else p.order.status
+def _comment_step(op: Operation, p: CancelPlan, step: str, comment: str, marker: str, *, status: str | None,
+                  progress: str) -> None:
+    """One Commerce order comment as a write step; it shows as written once a comment carries its marker. The
+    order's status is sent along: on some Magento 2.4 releases a comment without one blanks the order's status
+    (magento/magento2#34180)."""
+    ctx, entity_id = op.ctx, p.order.entity_id
 
     def send() -> bool:
         ctx.commerce.add_comment(entity_id, comment, status=status)
@@ -405,36 +404,29 @@ def record_reason(op: Operation, p: CancelPlan) -> None:
 
     write_step(
         op,
-        "commerce_comment",
-        progress="recording the reason on the Commerce order",
+        step,
+        progress=progress,
         send=send,
-        read=lambda: cancel_note.has_marker(_comments(ctx.commerce.get_order(entity_id)), p.marker),
+        read=lambda: cancel_note.has_marker(_comments(ctx.commerce.get_order(entity_id)), marker),
         applied=bool,
         what="the Commerce order comment",
     )
+
+
+def record_reason(op: Operation, p: CancelPlan) -> None:
+    if p.comment:
+        status = "canceled" if p.commerce_cancel else p.order.status
+        _comment_step(op, p, "commerce_comment", p.comment, p.marker, status=status,
+                      progress="recording the reason on the Commerce order")
 
 
 def record_intent(op: Operation, p: CancelPlan) -> None:
     """A partial cancel writes what it is about to cancel, and Walmart's cancelled quantities before it, on the
     Commerce order before asking Walmart: a crash between the two writes and a re-run from another machine
     (no journal) then count this cancel as its own, never as the baseline."""
-    if p.intent is None:
-        return
-    ctx, entity_id, comment = op.ctx, p.order.entity_id, p.intent
-
-    def send() -> bool:
-        ctx.commerce.add_comment(entity_id, comment, status=p.order.status)
-        return True
-
-    write_step(
-        op,
-        "commerce_intent",
-        progress="recording the cancellation on the Commerce order before sending it",
-        send=send,
-        read=lambda: cancel_note.has_marker(_comments(ctx.commerce.get_order(entity_id)), p.intent_marker),
-        applied=bool,
-        what="the Commerce order comment",
-    )
+    if p.intent is not None:
+        _comment_step(op, p, "commerce_intent", p.intent, p.intent_marker, status=p.order.status,
+                      progress="recording the cancellation on the Commerce order before sending it")
 
 
 def run_steps(op: Operation, p: CancelPlan, wm: WalmartOrder) -> WalmartOrder:
