@@ -126,7 +126,7 @@ class DoneIndex:
         return all(sku in done and (qty is None or qty <= done[sku]) for sku, qty in pkg.items.items())
 
     def cancel_done(self, job: CancelJob) -> bool:
-        from wmsync.workflows.cancel import op_key
+        from wmsync.workflows.cancel_keys import op_key
 
         return any(op_key(po, job.items) == key for po, key in self._cancel.get(job.order.casefold(), []))
 
