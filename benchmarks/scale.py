@@ -30,7 +30,6 @@ and pass ``--sizes 1000,10000,50000`` once.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics

@@ -49,7 +49,8 @@ class SandboxSettings:
     ``ship_rate_per_min`` limits Walmart ship and cancel calls (a token bucket each), ``read_rate_per_min``
     the Walmart order reads (one bucket for the listing, one for reading an order), ``acknowledge_rate_per_min``
     the acknowledgements; ``None`` means unlimited. Each bucket holds ``rate_burst_seconds`` of its rate (at
-    least one token): a full minute by default, a few seconds to make a client meet the limit early. ``walmart_delay`` is how long the simulated Channel
+    least one token): a full minute by default, a few seconds to make a client meet the limit early.
+    ``walmart_delay`` is how long the simulated Channel
     Manager waits before pushing a Commerce shipment or cancellation to Walmart (only with
     ``channel_manager=True``). ``seed`` makes random faults reproducible. ``commerce_bearer=False``
     simulates a store that does not accept integration tokens as bearer tokens (the default since 2.4.4),
