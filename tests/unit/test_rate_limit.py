@@ -96,3 +96,41 @@ def test_concurrent_reservations_each_get_their_own_slot() -> None:
     assert len(waits) == n
     # five free tokens, then one slot a second: no two threads share a slot, none is lost
     assert sorted(round(w, 6) for w in waits) == [0.0] * 5 + [float(i) for i in range(1, n - 4)]
+
+
+def test_a_429_holds_every_request_until_the_server_replenishes_and_lowers_the_rate() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(600, clock=clock)
+    before = limiter.rate
+    limiter.observe(429, {"x-next-replenish-time": str(int((clock.time() + 2.0) * 1000))}, clock.time())
+    assert limiter.rate < before
+    assert limiter.reserve() >= 2.0
+    assert limiter.reserve() > 2.0  # the others queue behind it, at the learnt rate
+
+
+def test_a_success_that_leaves_the_server_no_token_spends_the_local_burst() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(600, clock=clock)  # ten requests a second, a burst of ten
+    limiter.observe(200, {"x-current-token-count": "0"}, clock.time())
+    assert limiter.reserve() > 0  # no burst left: wait for the next token
+    limiter.observe(200, {"x-current-token-count": "3"}, clock.time())
+    assert limiter.tokens <= 3
+
+
+def test_the_rate_comes_back_up_while_the_server_has_tokens_but_not_beyond_the_configured_one() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(600, clock=clock)
+    limiter.observe(429, {"Retry-After": "1"}, clock.time())
+    low = limiter.rate
+    for _ in range(2000):
+        limiter.observe(200, {"x-current-token-count": "5"}, clock.time())
+    assert low < limiter.rate <= 600 / 60.0
+
+
+def test_answers_without_throttling_headers_change_nothing() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, clock=clock)
+    tokens, rate = limiter.tokens, limiter.rate
+    limiter.observe(200, {}, clock.time())
+    limiter.observe(404, {}, clock.time())
+    assert (limiter.tokens, limiter.rate) == (tokens, rate)

@@ -273,6 +273,9 @@ class Database:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            # a small page cache per thread's connection (the OS caches the file anyway): with the sandbox
+            # in-process, SQLite's default 2 MB per connection would grow the client's memory with the data
+            conn.execute("PRAGMA cache_size=-256")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
