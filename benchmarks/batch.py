@@ -1,6 +1,6 @@
 """Batch throughput against Walmart's rate limits: ``ship --from-file`` and ``sync`` over a sandbox server.
 
-    python benchmarks/batch.py [--base /path/to/old/tree] [--rows 300] [--latency-ms 50] [--rate 600]
+    python benchmarks/batch.py [--base /path/to/old/tree] [--rows 300] [--latency-ms 50] [--rate 1200]
                                [--client-factor 2] [--burst-seconds 5] [--workers N]
 
 Starts ``wmsync sandbox serve`` (a subprocess on 127.0.0.1, its own data dir, ``--latency-ms 50``) seeded by
@@ -328,7 +328,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--sample", type=int, default=40, help="rows run by N parallel `wmsync ship` processes")
     parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--rate", type=int, default=600, help="the server's ship/cancel/acknowledge limit a minute")
+    parser.add_argument("--rate", type=int, default=1200, help="the server's ship/cancel/acknowledge limit a minute")
     parser.add_argument("--client-factor", type=float, default=2.0,
                         help="the client's configured limits as a multiple of the server's (default 2)")
     parser.add_argument("--burst-seconds", type=float, default=5.0, help="how much burst the server's buckets hold")
