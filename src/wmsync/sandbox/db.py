@@ -50,8 +50,8 @@ CREATE TABLE IF NOT EXISTS c_orders (
     address_json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS c_orders_ext ON c_orders (ext_order_id);
-CREATE INDEX IF NOT EXISTS c_orders_created ON c_orders (created_at);
-CREATE INDEX IF NOT EXISTS c_orders_updated ON c_orders (updated_at);
+CREATE INDEX IF NOT EXISTS c_orders_created ON c_orders (created_at, ext_order_id);
+CREATE INDEX IF NOT EXISTS c_orders_updated ON c_orders (updated_at, ext_order_id);
 
 CREATE TABLE IF NOT EXISTS c_items (
     item_id INTEGER PRIMARY KEY,
