@@ -134,3 +134,29 @@ def test_answers_without_throttling_headers_change_nothing() -> None:
     limiter.observe(200, {}, clock.time())
     limiter.observe(404, {}, clock.time())
     assert (limiter.tokens, limiter.rate) == (tokens, rate)
+
+
+def test_the_http_layer_feeds_each_answer_to_its_endpoint_s_limiter() -> None:
+    """A Walmart answer saying its bucket is empty makes the next request of that endpoint wait, although the
+    client's own (higher) limit still had burst left; another endpoint is not held."""
+    import httpx
+
+    from wmsync.errors import ApiError
+    from wmsync.http import Http
+
+    clock = FakeClock()
+    limits = {"ship": RateLimiter(600, clock=clock), "read": RateLimiter(600, clock=clock)}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={}, headers={"x-current-token-count": "0"})
+
+    http = Http(service="Walmart", base_url="https://wm.test", transport=httpx.MockTransport(answer), clock=clock,
+                limits=limits, error_factory=lambda status, body, headers, cid: ApiError("x", status=status))
+    http.request("POST", "/v3/orders/1/shipping", json_body={}, idempotent=False, endpoint="ship")
+    assert clock.sleeps == []
+    http.request("GET", "/v3/orders/1", endpoint="read")  # its own bucket: not held by the ship answer
+    assert clock.sleeps == []
+    http.request("POST", "/v3/orders/2/shipping", json_body={}, idempotent=False, endpoint="ship")
+    assert len(clock.sleeps) == 1
+    assert clock.sleeps[0] > 0
+    http.close()
