@@ -446,7 +446,8 @@ def plan(pair: OrderPair, store: StoreConfig, req: ShipRequest, *, now_ms: int) 
         done = packages[-1]
         # units open on Walmart beyond what this package holds and Walmart has not shown shipped yet (a
         # channel-manager push still on its way)
-        awaited = {s: q - shipped_with(pair.walmart, req.tracking).get(s, 0) for s, q in done.sku_qty.items()}
+        shown = shipped_with(pair.walmart, req.tracking)  # once, not once per SKU
+        awaited = {s: q - shown.get(s, 0) for s, q in done.sku_qty.items()}
         beyond: dict[str, int] = {}
         for ln in pair.walmart.lines:
             beyond[ln.sku] = beyond.get(ln.sku, 0) + ln.open_qty
