@@ -165,10 +165,21 @@ def classify(exc: httpx.TransportError) -> TransportFailure:
 
 
 class RateLimiter:
-    """A token bucket per endpoint: ``rate_per_min`` requests a minute, bursts up to ``burst``."""
+    """A token bucket per endpoint: ``rate_per_min`` requests a minute, bursts up to ``burst``.
+
+    The configured rate is a ceiling, not a promise: :meth:`observe` learns the server's real limit from its
+    answers. A 429 holds every request until the server replenishes (``Retry-After`` /
+    ``x-next-replenish-time``) and lowers the rate; a success whose ``x-current-token-count`` says the server's
+    bucket is empty spends the local burst and eases the rate down a little; one with tokens to spare lets the
+    rate climb back towards the configured one."""
+
+    #: on a 429, on an answer that leaves the server no token, and per answer with tokens to spare
+    DECREASE, EASE, INCREASE = 0.8, 0.99, 1.01
 
     def __init__(self, rate_per_min: float, *, burst: float | None = None, clock: Clock = SYSTEM) -> None:
         self.rate = rate_per_min / 60.0
+        self.ceiling = self.rate
+        self.floor = self.rate / 100
         self.capacity = burst if burst is not None else max(1.0, min(rate_per_min / 60.0 * 5, 10.0))
         self.tokens = self.capacity
         self.clock = clock
@@ -190,6 +201,31 @@ class RateLimiter:
         wait = self.reserve()
         if wait > 0:
             self.clock.sleep(wait)
+
+    def observe(self, status: int, headers: Mapping[str, str], now: float) -> None:
+        """Learn from one answer of the endpoint this bucket guards (see the class)."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        raw = lower.get("x-current-token-count")
+        try:
+            count = int(raw) if raw is not None else None
+        except ValueError:
+            count = None
+        if status != 429 and count is None:
+            return
+        with self.lock:
+            mono = self.clock.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (mono - self.updated) * self.rate)
+            self.updated = mono
+            if status == 429:
+                self.rate = max(self.floor, self.rate * self.DECREASE)
+                wait = parse_retry_after(headers, now)
+                self.tokens = min(self.tokens, -(wait if wait is not None else 1.0 / self.rate) * self.rate)
+            elif count is not None and count <= 0:
+                self.rate = max(self.floor, self.rate * self.EASE)
+                self.tokens = min(self.tokens, 0.0)
+            elif count is not None:
+                self.rate = min(self.ceiling, self.rate * self.INCREASE)
+                self.tokens = min(self.tokens, float(count))
 
 
 # ---------------------------------------------------------------- tracing
@@ -439,6 +475,8 @@ class Http:
             )
             if status is not None and resp_headers.get("date"):
                 self.last_date_header = resp_headers.get("date")
+            if limiter is not None and status is not None:
+                limiter.observe(status, resp_headers, self.clock.time())
             if failure is None and status is not None and (200 <= status < 300 or status in ok_statuses):
                 return Response(status, resp_headers, body, cid, data)
             decision = decide(

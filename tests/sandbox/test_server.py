@@ -144,3 +144,18 @@ def test_config_snippet_names_every_secret() -> None:
     for name in ("COMMERCE_CONSUMER_KEY", "COMMERCE_CONSUMER_SECRET", "COMMERCE_ACCESS_TOKEN",
                  "COMMERCE_ACCESS_TOKEN_SECRET", "WALMART_CLIENT_SECRET"):
         assert f"export WMSYNC_LOCAL_{name}={CREDENTIALS[name]}" in text
+
+
+def test_answers_on_a_reused_connection_without_nagle_delay(live: tuple[Sandbox, str]) -> None:
+    """Headers and body go out in separate writes: with Nagle's algorithm on, each answer on a kept-alive
+    connection waits for the client's delayed ACK (~40 ms on Linux)."""
+    import time
+
+    _, base = live
+    with httpx.Client(base_url=base, timeout=5) as c:
+        c.get("/rest/default/V1/orders/1")  # connect
+        started = time.perf_counter()
+        for _ in range(20):
+            c.get("/rest/default/V1/orders/1")
+        per_request = (time.perf_counter() - started) / 20
+    assert per_request < 0.03, f"{per_request * 1000:.0f} ms per request on a reused connection"

@@ -505,3 +505,37 @@ def test_token_is_xml_without_accept_json(client: httpx.Client) -> None:
     assert r.headers["content-type"] == "application/xml"
     assert r.text.startswith("<?xml")
     assert "<accessToken>" in r.text
+
+
+def test_acknowledge_rate_limit_has_its_own_bucket(
+    client: httpx.Client, wm: dict[str, str], sandbox: Sandbox
+) -> None:
+    sandbox.update_settings(acknowledge_rate_per_min=2, ship_rate_per_min=100)
+    po = po_of(sandbox, "000000102")
+    codes = [client.post(f"/v3/orders/{po}/acknowledge", headers=wm).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    # ship is counted in its own bucket
+    assert _ship(client, wm, po_of(sandbox, "000000127"), ship_body(tracking="RA1")).status_code == 200
+
+
+def test_reads_of_one_order_and_the_listing_are_counted_apart(
+    client: httpx.Client, wm: dict[str, str], sandbox: Sandbox
+) -> None:
+    sandbox.update_settings(read_rate_per_min=2)
+    po = po_of(sandbox, "000000101")
+    assert [client.get("/v3/orders", headers=wm).status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get(f"/v3/orders/{po}", headers=wm).status_code == 200
+
+
+def test_rate_burst_is_a_few_seconds_of_the_rate(
+    client: httpx.Client, wm: dict[str, str], sandbox: Sandbox, clock: FakeClock
+) -> None:
+    sandbox.update_settings(ship_rate_per_min=60, rate_burst_seconds=2)
+    pos = [po_of(sandbox, f"000000{n}") for n in (127, 128, 129)]
+    assert _ship(client, wm, pos[0], ship_body(tracking="RB1")).status_code == 200
+    assert _ship(client, wm, pos[1], ship_body(tracking="RB2")).status_code == 200
+    r = _ship(client, wm, pos[2], ship_body(tracking="RB3"))
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "1"
+    clock.advance(1)
+    assert _ship(client, wm, pos[2], ship_body(tracking="RB3")).status_code == 200

@@ -153,6 +153,41 @@ def test_rows_stream_before_the_last_page_is_read(sb: Sandbox) -> None:
         rt.close()
 
 
+def test_listing_pages_commerce_by_key_not_by_offset(sb: Sandbox) -> None:
+    """Every Commerce page is page 1 of the orders before the last one seen (entity_id < last): no OFFSET."""
+    from urllib.parse import parse_qsl
+
+    from wmsync.cli.common import Runtime
+    from wmsync.clock import SYSTEM
+    from wmsync.workflows import status as wf
+    from wmsync.workflows.context import Context
+
+    sb.reset(orders=250, seed=3)
+    rt = Runtime.create("sandbox")
+    try:
+        st = rt.store()
+        deps = Context(st.name, st.config, rt.commerce(), rt.walmart(), rt.journal(), SYSTEM)
+        sb.clear_request_log()
+        got = list(wf.list_orders(deps, since=None, page_size=50))
+        pages = [dict(parse_qsl(e.query)) for e in sb.request_log() if e.operation == "commerce.list_orders"]
+    finally:
+        rt.close()
+    assert len(pages) >= 5
+    assert {p["searchCriteria[currentPage]"] for p in pages} == {"1"}
+    keys = [p.get("searchCriteria[filter_groups][1][filters][0][value]") for p in pages]
+    assert keys[0] is None
+    assert all(k is not None for k in keys[1:])
+    for p in pages[1:]:  # created_at <= last and (created_at < last or entity_id < last)
+        assert p["searchCriteria[filter_groups][1][filters][0][field]"] == "created_at"
+        assert p["searchCriteria[filter_groups][1][filters][0][condition_type]"] == "lteq"
+        assert p["searchCriteria[filter_groups][2][filters][1][field]"] == "entity_id"
+        assert p["searchCriteria[filter_groups][2][filters][1][condition_type]"] == "lt"
+    created = [r["created_at"] for r in got]
+    assert created == sorted(created, reverse=True)
+    numbers = [r["order"] for r in got]
+    assert len(numbers) == len(set(numbers)) > 200
+
+
 def test_risk_flags(cli, sb: Sandbox) -> None:  # type: ignore[no-untyped-def]
     # 000000101 is 50 h old with an estimated ship date of +48 h: just past it, so at risk
     by = {r["order"]: r for r in rows(cli)}

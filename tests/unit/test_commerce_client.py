@@ -207,6 +207,100 @@ def test_search_does_not_repeat_the_last_page_when_total_count_is_too_high(httpx
     assert len(magento.pages) <= 3
 
 
+class KeysetMagento:
+    """Orders search that honours an ``entity_id`` gt/lt filter and the sort on it (as Magento's collection does);
+    ``ignore_filters`` answers as a server that drops them would."""
+
+    def __init__(self, n: int, *, ignore_filters: bool = False) -> None:
+        self.orders = [{"entity_id": i, "increment_id": f"{i:09d}"} for i in range(1, n + 1)]
+        self.ignore_filters = ignore_filters
+        self.queries: list[dict[str, str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        q = dict(parse_qsl(request.url.query.decode()))
+        self.queries.append(q)
+        rows = list(self.orders)
+        g = 0
+        while f"searchCriteria[filter_groups][{g}][filters][0][field]" in q and not self.ignore_filters:
+            prefix = f"searchCriteria[filter_groups][{g}][filters][0]"
+            assert q[f"{prefix}[field]"] == "entity_id"
+            value, cond = int(q[f"{prefix}[value]"]), q[f"{prefix}[condition_type]"]
+            rows = [r for r in rows if (r["entity_id"] > value if cond == "gt" else r["entity_id"] < value)]
+            g += 1
+        rows.sort(key=lambda r: r["entity_id"], reverse=q["searchCriteria[sortOrders][0][direction]"] == "DESC")
+        size, page = int(q["searchCriteria[pageSize]"]), int(q["searchCriteria[currentPage]"])
+        return httpx.Response(200, json={"items": rows[(page - 1) * size: page * size], "search_criteria": {},
+                                         "total_count": len(rows)})
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+@pytest.mark.parametrize(("n", "size", "requests"), [(5, 2, 3), (4, 2, 2), (0, 10, 1), (3, 10, 1), (7, 3, 3)])
+def test_search_sorted_by_entity_id_pages_by_key_always_page_one(
+    httpx_mock, direction: str, n: int, size: int, requests: int
+) -> None:
+    magento = KeysetMagento(n)
+    httpx_mock.add_callback(magento, is_reusable=True, is_optional=True)
+    got = list(_client().search_orders([], page_size=size, sort=(("entity_id", direction),)))
+    expected = list(range(1, n + 1))
+    assert [o.entity_id for o in got] == (expected if direction == "ASC" else expected[::-1])
+    assert len(magento.queries) == requests
+    assert {q["searchCriteria[currentPage]"] for q in magento.queries} == {"1"}
+    for before, q in zip(got[size - 1::size], magento.queries[1:], strict=False):
+        assert q["searchCriteria[filter_groups][0][filters][0][value]"] == str(before.entity_id)
+        assert q["searchCriteria[filter_groups][0][filters][0][condition_type]"] == (
+            "gt" if direction == "ASC" else "lt")
+
+
+def test_search_by_created_at_then_entity_id_pages_by_both_keys(httpx_mock) -> None:
+    """Ties on created_at are split by entity_id: (c <= X) AND (c < X OR id < Y), always page 1."""
+    rows = [{"entity_id": i, "increment_id": f"{i:09d}", "created_at": f"2026-01-0{1 + i // 3} 00:00:00"}
+            for i in range(1, 11)]
+    queries: list[dict[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        q = dict(parse_qsl(request.url.query.decode()))
+        queries.append(q)
+        keep = list(rows)
+        if "searchCriteria[filter_groups][0][filters][0][value]" in q:
+            x = q["searchCriteria[filter_groups][0][filters][0][value]"]
+            y = int(q["searchCriteria[filter_groups][1][filters][1][value]"])
+            keep = [r for r in keep if r["created_at"] <= x and (r["created_at"] < x or r["entity_id"] < y)]
+        keep.sort(key=lambda r: (r["created_at"], r["entity_id"]), reverse=True)
+        return httpx.Response(200, json={"items": keep[:3], "total_count": len(keep)})
+
+    httpx_mock.add_callback(answer, is_reusable=True)
+    got = list(_client().search_orders([], page_size=3, sort=(("created_at", "DESC"), ("entity_id", "DESC"))))
+    assert [o.entity_id for o in got] == list(range(10, 0, -1))
+    assert len(queries) == 4
+    assert {q["searchCriteria[currentPage]"] for q in queries} == {"1"}
+
+
+def test_keyset_search_keeps_the_caller_s_filters_and_stops_at_limit(httpx_mock) -> None:
+    seen: list[dict[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        q = dict(parse_qsl(request.url.query.decode()))
+        seen.append(q)
+        start = int(q.get("searchCriteria[filter_groups][1][filters][0][value]", "0"))
+        items = [{"entity_id": i, "increment_id": f"{i:09d}"} for i in range(start + 1, start + 3)]
+        return httpx.Response(200, json={"items": items, "total_count": 100})
+
+    httpx_mock.add_callback(answer, is_reusable=True)
+    got = list(_client().search_orders([[Filter("ext_order_id", None, "notnull")]], page_size=2, limit=5,
+                                       sort=(("entity_id", "ASC"),)))
+    assert [o.entity_id for o in got] == [1, 2, 3, 4, 5]
+    assert len(seen) == 3
+    assert all(q["searchCriteria[filter_groups][0][filters][0][field]"] == "ext_order_id" for q in seen)
+
+
+def test_keyset_search_against_a_server_that_ignores_the_key_is_malformed_not_endless(httpx_mock) -> None:
+    magento = KeysetMagento(10, ignore_filters=True)
+    httpx_mock.add_callback(magento, is_reusable=True)
+    with pytest.raises(MalformedResponseError, match="entity_id"):
+        list(_client().search_orders([], page_size=3, sort=(("entity_id", "ASC"),)))
+    assert len(magento.queries) == 2
+
+
 def test_search_respects_limit(httpx_mock) -> None:
     magento = FakeMagento(50)
     httpx_mock.add_callback(magento, is_reusable=True, is_optional=True)

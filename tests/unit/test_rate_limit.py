@@ -96,3 +96,67 @@ def test_concurrent_reservations_each_get_their_own_slot() -> None:
     assert len(waits) == n
     # five free tokens, then one slot a second: no two threads share a slot, none is lost
     assert sorted(round(w, 6) for w in waits) == [0.0] * 5 + [float(i) for i in range(1, n - 4)]
+
+
+def test_a_429_holds_every_request_until_the_server_replenishes_and_lowers_the_rate() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(600, clock=clock)
+    before = limiter.rate
+    limiter.observe(429, {"x-next-replenish-time": str(int((clock.time() + 2.0) * 1000))}, clock.time())
+    assert limiter.rate < before
+    assert limiter.reserve() >= 2.0
+    assert limiter.reserve() > 2.0  # the others queue behind it, at the learnt rate
+
+
+def test_a_success_that_leaves_the_server_no_token_spends_the_local_burst() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(600, clock=clock)  # ten requests a second, a burst of ten
+    limiter.observe(200, {"x-current-token-count": "0"}, clock.time())
+    assert limiter.reserve() > 0  # no burst left: wait for the next token
+    limiter.observe(200, {"x-current-token-count": "3"}, clock.time())
+    assert limiter.tokens <= 3
+
+
+def test_the_rate_comes_back_up_while_the_server_has_tokens_but_not_beyond_the_configured_one() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(600, clock=clock)
+    limiter.observe(429, {"Retry-After": "1"}, clock.time())
+    low = limiter.rate
+    for _ in range(2000):
+        limiter.observe(200, {"x-current-token-count": "5"}, clock.time())
+    assert low < limiter.rate <= 600 / 60.0
+
+
+def test_answers_without_throttling_headers_change_nothing() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(60, clock=clock)
+    tokens, rate = limiter.tokens, limiter.rate
+    limiter.observe(200, {}, clock.time())
+    limiter.observe(404, {}, clock.time())
+    assert (limiter.tokens, limiter.rate) == (tokens, rate)
+
+
+def test_the_http_layer_feeds_each_answer_to_its_endpoint_s_limiter() -> None:
+    """A Walmart answer saying its bucket is empty makes the next request of that endpoint wait, although the
+    client's own (higher) limit still had burst left; another endpoint is not held."""
+    import httpx
+
+    from wmsync.errors import ApiError
+    from wmsync.http import Http
+
+    clock = FakeClock()
+    limits = {"ship": RateLimiter(600, clock=clock), "read": RateLimiter(600, clock=clock)}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={}, headers={"x-current-token-count": "0"})
+
+    http = Http(service="Walmart", base_url="https://wm.test", transport=httpx.MockTransport(answer), clock=clock,
+                limits=limits, error_factory=lambda status, body, headers, cid: ApiError("x", status=status))
+    http.request("POST", "/v3/orders/1/shipping", json_body={}, idempotent=False, endpoint="ship")
+    assert clock.sleeps == []
+    http.request("GET", "/v3/orders/1", endpoint="read")  # its own bucket: not held by the ship answer
+    assert clock.sleeps == []
+    http.request("POST", "/v3/orders/2/shipping", json_body={}, idempotent=False, endpoint="ship")
+    assert len(clock.sleeps) == 1
+    assert clock.sleeps[0] > 0
+    http.close()

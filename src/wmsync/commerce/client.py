@@ -122,6 +122,17 @@ def search_params(
     return params
 
 
+def _page(data: Any, resource: str) -> tuple[list[Any], int | None]:
+    """The items and ``total_count`` of one search answer."""
+    if not isinstance(data, dict):
+        raise MalformedResponseError(f"Commerce search of {resource} did not return an object")
+    items = data.get("items") or []
+    if not isinstance(items, list):
+        raise MalformedResponseError(f"Commerce search of {resource}: items is not a list")
+    total = data.get("total_count")
+    return items, int(total) if isinstance(total, int | str) and str(total).isdigit() else None
+
+
 def oauth1_signer(consumer_key: str, consumer_secret: str, token: str, token_secret: str) -> Signer:
     """Sign each request (a fresh nonce and timestamp per attempt) with OAuth 1.0a HMAC-SHA256."""
     from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, Client
@@ -208,22 +219,30 @@ class CommerceClient:
         sort: Sequence[tuple[str, str]] = (),
         limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Stream every match, page by page. Always sets pageSize; stops at ``total_count`` (Magento returns the
-        last page again for a page past the end)."""
+        """Stream every match, page by page. Always sets pageSize.
+
+        Sorted by ``entity_id`` alone, or by one other field then ``entity_id`` in the same direction (say
+        ``created_at DESC, entity_id DESC``), it pages by key: always page 1, with filters that keep only what
+        comes after the last item seen (``entity_id`` ``gt``/``lt`` it; with a first field F, the groups
+        ``F lteq last.F`` and ``F lt last.F OR entity_id lt last.entity_id``, descending), so each page costs the
+        same however deep the listing is (Magento turns ``currentPage`` into an SQL OFFSET, slower page after
+        page). Otherwise by ``currentPage``, stopping at ``total_count`` (Magento returns the last page again
+        for a page past the end)."""
+        if sort and sort[-1][0] == "entity_id" and len(sort) <= 2 and len({d.upper() for _, d in sort}) == 1:
+            yield from self._search_by_key(resource, groups, page_size=page_size,
+                                           first=sort[0][0] if len(sort) == 2 else None,
+                                           descending=sort[0][1].upper() == "DESC", limit=limit)
+            return
         page = 1
         seen = 0
         previous: Any = None
         while True:
             data = self._call("GET", f"/{resource}", params=search_params(groups, page_size=page_size, page=page,
                                                                            sort=sort))
-            if not isinstance(data, dict):
-                raise MalformedResponseError(f"Commerce search of {resource} did not return an object")
-            items = data.get("items") or []
+            items, total_count = _page(data, resource)
             if page > 1 and items == previous:
                 return  # a page past the end: Magento answered with the last page again
             previous = items
-            total = data.get("total_count")
-            total_count = int(total) if isinstance(total, int | str) and str(total).isdigit() else None
             for item in items:
                 if isinstance(item, dict):
                     yield item
@@ -233,6 +252,51 @@ class CommerceClient:
             if not items or len(items) < page_size or total_count is None or seen >= total_count:
                 return
             page += 1
+
+    def _search_by_key(
+        self,
+        resource: str,
+        groups: Sequence[Sequence[Filter]],
+        *,
+        page_size: int,
+        first: str | None,
+        descending: bool,
+        limit: int | None,
+    ) -> Iterator[dict[str, Any]]:
+        direction = "DESC" if descending else "ASC"
+        sort = ((first, direction), ("entity_id", direction)) if first else (("entity_id", direction),)
+        strict, wide = ("lt", "lteq") if descending else ("gt", "gteq")
+        last: tuple[str, int] | None = None
+        seen = 0
+        while True:
+            after: list[list[Filter]] = []
+            if last is not None and first:
+                after = [[Filter(first, last[0], wide)],
+                         [Filter(first, last[0], strict), Filter("entity_id", str(last[1]), strict)]]
+            elif last is not None:
+                after = [[Filter("entity_id", str(last[1]), strict)]]
+            data = self._call("GET", f"/{resource}", params=search_params([*groups, *after], page_size=page_size,
+                                                                           page=1, sort=sort))
+            items, total_count = _page(data, resource)
+            for item in items:
+                if not isinstance(item, dict):
+                    continue
+                entity_id, value = item.get("entity_id"), item.get(first) if first else ""
+                if not isinstance(entity_id, int) or isinstance(entity_id, bool) or not isinstance(value, str):
+                    raise MalformedResponseError(
+                        f"Commerce search of {resource}: an item without {'entity_id' if not first else first}")
+                key = (value, entity_id)
+                if last is not None and (key >= last if descending else key <= last):
+                    raise MalformedResponseError(
+                        f"Commerce search of {resource} did not honour the filter and sort on "
+                        f"{first + ', ' if first else ''}entity_id ({key} after {last})")
+                last = key
+                yield item
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+            if len(items) < page_size or (total_count is not None and total_count <= len(items)):
+                return
 
     def search_orders(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from wmsync.tracking_key import same_tracking
 
@@ -78,13 +78,27 @@ class Order(_Tolerant):
         return [i for i in self.items if i.parent_item_id is None]
 
     def children(self, parent: OrderItem) -> list[OrderItem]:
-        return [i for i in self.items if i.parent_item_id == parent.item_id]
+        return list(self._index()[1].get(parent.item_id, ()))
 
     def item_by_id(self, item_id: int) -> OrderItem | None:
+        return self._index()[0].get(item_id)
+
+    # items by id and children by parent id, built on first use (dict look-ups, not a scan per item) and again
+    # if the item list is replaced or changes length
+    _item_index: tuple[int, int, dict[int, OrderItem], dict[int, list[OrderItem]]] | None = PrivateAttr(None)
+
+    def _index(self) -> tuple[dict[int, OrderItem], dict[int, list[OrderItem]]]:
+        cached = self._item_index
+        if cached is not None and cached[0] == id(self.items) and cached[1] == len(self.items):
+            return cached[2], cached[3]
+        by_id: dict[int, OrderItem] = {}
+        by_parent: dict[int, list[OrderItem]] = {}
         for item in self.items:
-            if item.item_id == item_id:
-                return item
-        return None
+            by_id.setdefault(item.item_id, item)
+            if item.parent_item_id is not None:
+                by_parent.setdefault(item.parent_item_id, []).append(item)
+        self._item_index = (id(self.items), len(self.items), by_id, by_parent)
+        return by_id, by_parent
 
 
 class Track(_Tolerant):

@@ -94,12 +94,15 @@ def magento_time(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def take_token(conn: sqlite3.Connection, name: str, rate_per_min: int, now: float) -> tuple[bool, float, float]:
-    """Take one token from the bucket ``name`` (capacity ``rate_per_min``, refilled continuously).
+def take_token(
+    conn: sqlite3.Connection, name: str, rate_per_min: int, now: float, *, burst_seconds: float = 60.0
+) -> tuple[bool, float, float]:
+    """Take one token from the bucket ``name`` (``rate_per_min``, refilled continuously; capacity
+    ``burst_seconds`` of that rate, at least one token).
 
     Returns ``(allowed, tokens_left, seconds_until_next_token)``.
     """
-    capacity = float(rate_per_min)
+    capacity = max(1.0, rate_per_min * burst_seconds / 60.0)
     per_second = rate_per_min / 60.0
     row = conn.execute("SELECT tokens, updated FROM rate_buckets WHERE name = ?", (name,)).fetchone()
     if row is None:

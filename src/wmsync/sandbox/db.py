@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS c_orders (
     address_json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS c_orders_ext ON c_orders (ext_order_id);
+CREATE INDEX IF NOT EXISTS c_orders_created ON c_orders (created_at, ext_order_id);
+CREATE INDEX IF NOT EXISTS c_orders_updated ON c_orders (updated_at, ext_order_id);
 
 CREATE TABLE IF NOT EXISTS c_items (
     item_id INTEGER PRIMARY KEY,
@@ -272,6 +274,9 @@ class Database:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            # a small page cache per thread's connection (the OS caches the file anyway): with the sandbox
+            # in-process, SQLite's default 2 MB per connection would grow the client's memory with the data
+            conn.execute("PRAGMA cache_size=-256")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)

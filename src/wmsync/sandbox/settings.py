@@ -47,7 +47,10 @@ class SandboxSettings:
     """Behaviour of the simulated Walmart and Commerce services.
 
     ``ship_rate_per_min`` limits Walmart ship and cancel calls (a token bucket each), ``read_rate_per_min``
-    the Walmart order reads; ``None`` means unlimited. ``walmart_delay`` is how long the simulated Channel
+    the Walmart order reads (one bucket for the listing, one for reading an order), ``acknowledge_rate_per_min``
+    the acknowledgements; ``None`` means unlimited. Each bucket holds ``rate_burst_seconds`` of its rate (at
+    least one token): a full minute by default, a few seconds to make a client meet the limit early.
+    ``walmart_delay`` is how long the simulated Channel
     Manager waits before pushing a Commerce shipment or cancellation to Walmart (only with
     ``channel_manager=True``). ``seed`` makes random faults reproducible. ``commerce_bearer=False``
     simulates a store that does not accept integration tokens as bearer tokens (the default since 2.4.4),
@@ -64,6 +67,8 @@ class SandboxSettings:
     token_ttl: int = 900
     ship_rate_per_min: int | None = None
     read_rate_per_min: int | None = None
+    acknowledge_rate_per_min: int | None = None
+    rate_burst_seconds: float = 60.0
     channel_manager: bool = False
     seed: int | None = None
     commerce_bearer: bool = True
@@ -85,7 +90,9 @@ class SandboxSettings:
             raise ValueError("walmart_delay must be >= 0")
         if self.token_ttl <= 0:
             raise ValueError("token_ttl must be > 0")
-        for name in ("ship_rate_per_min", "read_rate_per_min"):
+        if self.rate_burst_seconds <= 0:
+            raise ValueError("rate_burst_seconds must be > 0")
+        for name in ("ship_rate_per_min", "read_rate_per_min", "acknowledge_rate_per_min"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be > 0 (or None for unlimited)")

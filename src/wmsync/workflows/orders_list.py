@@ -197,7 +197,9 @@ def list_orders(
     groups: list[list[Filter]] = [[Filter(store.po_field, None, "notnull")]]
     if since is not None:
         groups.append([Filter("created_at", commerce_time(since), "gteq")])
-    stream = ctx.commerce.search_orders(groups, page_size=page_size)
+    # newest first, ties by entity_id: Commerce is then paged by key (no OFFSET), see CommerceClient.search
+    stream = ctx.commerce.search_orders(groups, page_size=page_size,
+                                        sort=(("created_at", "DESC"), ("entity_id", "DESC")))
     for chunk in _chunks(stream, page_size):
         now = ctx.clock.time()
         now_dt = datetime.fromtimestamp(now, tz=UTC)

@@ -154,17 +154,64 @@ def shipments_of(commerce: CommerceClient, orders: Sequence[Order]) -> dict[int,
     return out
 
 
-def walmart_changes(walmart: WalmartClient, start: datetime, now: datetime) -> dict[str, str]:
-    """Walmart orders modified since ``start`` (created in the last 180 days: all Walmart lists), by PO, as
-    compact JSON (a tenth of the memory of the parsed models; each is parsed when its order is checked)."""
+class WalmartChanges:
+    """The Walmart orders changed in the window, by PO, as compact JSON, kept in a private temporary SQLite
+    database on disk (deleted when closed) rather than on the heap: memory does not grow with the number of
+    changed orders. Each is parsed when its order is checked. Used under run_jobs' lock (one thread at a time)."""
+
+    def __init__(self) -> None:
+        import sqlite3
+
+        # "" = a private temporary on-disk database, deleted when the connection closes
+        self._conn = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+        self._conn.execute("CREATE TABLE changed (po TEXT PRIMARY KEY, doc TEXT NOT NULL)")
+        self._count = 0
+
+    def add_many(self, rows: Iterable[tuple[str, str]]) -> None:
+        self._conn.execute("BEGIN")
+        try:
+            self._conn.executemany("INSERT OR REPLACE INTO changed (po, doc) VALUES (?, ?)", rows)
+        finally:
+            self._conn.execute("COMMIT")
+        self._count = int(self._conn.execute("SELECT COUNT(*) FROM changed").fetchone()[0])
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __contains__(self, po: object) -> bool:
+        return self._conn.execute("SELECT 1 FROM changed WHERE po = ?", (po,)).fetchone() is not None
+
+    def get(self, po: str) -> str | None:
+        row = self._conn.execute("SELECT doc FROM changed WHERE po = ?", (po,)).fetchone()
+        return str(row[0]) if row is not None else None
+
+    def __iter__(self) -> Iterator[str]:
+        """The POs in the order they were listed (first listing of each)."""
+        last = 0
+        while True:
+            rows = self._conn.execute("SELECT rowid, po FROM changed WHERE rowid > ? ORDER BY rowid LIMIT 500",
+                                      (last,)).fetchall()
+            if not rows:
+                return
+            for rowid, po in rows:
+                last = rowid
+                yield str(po)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def walmart_changes(walmart: WalmartClient, start: datetime, now: datetime) -> WalmartChanges:
+    """Walmart orders modified since ``start`` (created in the last 180 days: all Walmart lists), by PO, streamed
+    page by page into a :class:`WalmartChanges`."""
     created = now - timedelta(days=WALMART_LIST_DAYS)
-    out: dict[str, str] = {}
-    for raw in walmart.list_orders(
+    out = WalmartChanges()
+    stream = walmart.list_orders(
         lastModifiedStartDate=walmart_time(start), createdStartDate=walmart_time(created), limit=str(WALMART_PAGE)
-    ):
-        po = raw.get("purchaseOrderId")
-        if po:
-            out[str(po)] = json.dumps(raw, separators=(",", ":"))
+    )
+    for page in _chunks(stream, WALMART_PAGE):
+        out.add_many((str(raw["purchaseOrderId"]), json.dumps(raw, separators=(",", ":")))
+                     for raw in page if raw.get("purchaseOrderId"))
     return out
 
 
@@ -172,7 +219,7 @@ class _Source:
     """The stream of orders to check, read lazily by the worker threads (under run_jobs' lock)."""
 
     def __init__(
-        self, ctx: Context, report: SyncReport, start: datetime, changed: dict[str, str], outstanding: list[str]
+        self, ctx: Context, report: SyncReport, start: datetime, changed: WalmartChanges, outstanding: list[str]
     ) -> None:
         self.ctx = ctx
         self.report = report
@@ -202,8 +249,10 @@ class _Source:
             self.report.commerce_orders += len(page)
             self.ctx.progress(f"read {self.report.commerce_orders} changed Commerce orders")
             yield from self._page(page)
-        rest = [po for po in self.changed if po not in self.seen]
-        rest += sorted(po for po in self.outstanding if po not in self.seen and po not in self.changed)
+        rest = itertools.chain(
+            (po for po in self.changed if po not in self.seen),
+            sorted(po for po in self.outstanding if po not in self.seen and po not in self.changed),
+        )
         for chunk in _chunks(rest, PAGE_SIZE):
             orders = list(
                 self.ctx.commerce.search_orders(
@@ -424,6 +473,8 @@ def run_sync(
         run_jobs(source, work, workers=opts.workers, on_outcome=lambda _j, _o: None, stop=stop)
     except KeyboardInterrupt:
         report.interrupted = True
+    finally:
+        changed.close()
     if source.error is not None:
         raise source.error
     report.results.sort(key=lambda r: r.order)

@@ -142,16 +142,19 @@ def _token_detail(ctx: Ctx, req: ParsedRequest) -> Reply:
 
 
 def _rate_limit(ctx: Ctx, operation: str) -> dict[str, str]:
+    """One token bucket per endpoint, each with its own limit (as Walmart's gateway counts them)."""
     if operation in ("walmart.ship", "walmart.cancel"):
         rate = ctx.settings.ship_rate_per_min
     elif operation in ("walmart.list", "walmart.get"):
         rate = ctx.settings.read_rate_per_min
+    elif operation == "walmart.acknowledge":
+        rate = ctx.settings.acknowledge_rate_per_min
     else:
         return {}
     if rate is None:
         return {}
-    bucket = "walmart.read" if operation in ("walmart.list", "walmart.get") else operation
-    allowed, tokens, wait = take_token(ctx.conn, bucket, rate, ctx.now)
+    allowed, tokens, wait = take_token(ctx.conn, operation, rate, ctx.now,
+                                       burst_seconds=ctx.settings.rate_burst_seconds)
     if not allowed:
         raise throttled(throttle_headers(tokens, wait, ctx.now, retry=True))
     return throttle_headers(tokens, wait, ctx.now, retry=False)
