@@ -159,3 +159,29 @@ def test_answers_on_a_reused_connection_without_nagle_delay(live: tuple[Sandbox,
             c.get("/rest/default/V1/orders/1")
         per_request = (time.perf_counter() - started) / 20
     assert per_request < 0.03, f"{per_request * 1000:.0f} ms per request on a reused connection"
+
+
+def test_a_request_whose_body_never_arrives_is_not_applied(live: tuple[Sandbox, str]) -> None:
+    """A client killed after its headers, before its body: the web server in front of Magento never runs such
+    a request. (The sandbox used to read the missing body as empty and ship every item, without a track.)"""
+    import socket
+    from urllib.parse import urlsplit
+
+    sb, base = live
+    before = sb.commerce_order("000000101")
+    assert before is not None
+    u = urlsplit(base)
+    head = (
+        f"POST /rest/default/V1/order/1/ship HTTP/1.1\r\nHost: {u.netloc}\r\n"
+        f"Authorization: Bearer {CREDENTIALS['COMMERCE_TOKEN']}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 120\r\n\r\n"
+    )
+    with socket.create_connection((u.hostname, u.port), timeout=5) as s:
+        s.sendall(head.encode())  # then the client dies, before any of its body
+    import time
+
+    time.sleep(0.5)
+    after = sb.commerce_order("000000101")
+    assert after is not None
+    assert [i["qty_shipped"] for i in after["items"]] == [i["qty_shipped"] for i in before["items"]]
+    assert not [e for e in sb.request_log() if e.path.endswith("/order/1/ship") and e.status == 200]

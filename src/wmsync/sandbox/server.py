@@ -89,22 +89,36 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
-    def _read_body(self) -> bytes:
+    def _read_body(self) -> bytes | None:
+        """The request body, or None when the client went away before sending all of it: the web server in
+        front of Magento never runs such a request (it waits for the whole body, then drops the connection)."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks = []
             while True:
-                size = int(self.rfile.readline().strip().split(b";")[0] or b"0", 16)
+                line = self.rfile.readline()
+                if not line:
+                    return None
+                size = int(line.strip().split(b";")[0] or b"0", 16)
                 if size == 0:
                     self.rfile.readline()
                     break
-                chunks.append(self.rfile.read(size))
+                chunk = self.rfile.read(size)
+                if len(chunk) < size:
+                    return None
+                chunks.append(chunk)
                 self.rfile.readline()
             return b"".join(chunks)
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        if length <= 0:
+            return b""
+        body = self.rfile.read(length)
+        return body if len(body) == length else None
 
     def _serve(self) -> None:
         body = self._read_body()
+        if body is None:
+            self.close_connection = True
+            return
         host = self.headers.get("Host") or f"{self.server.server_name}:{self.server.server_port}"
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in ("content-length", "transfer-encoding")]
         request = httpx.Request(self.command, f"http://{host}{self.path}", headers=headers, content=body)
