@@ -353,6 +353,50 @@ EXIT_CODES: dict[int, tuple[str, tuple[str, ...]]] = {
 }
 
 
+HTTP = "HTTP status"
+
+# an HTTP status as an operator meets it in a log line, a trace file or a proxy's error page
+HTTP_STATUSES: dict[str, tuple[int | None, str, tuple[str, ...]]] = {
+    "400": (400, "the service refused the request as wrong (a field, a line, a status): it was not applied",
+            ("the error's code and description say which field; `wmsync explain CODE` for the code",
+             "a write refused with 400 is not retried: fix the input and run the command again")),
+    "401": (401, "not authenticated: a wrong or expired credential",
+            ("`wmsync stores check` names the side and the secret; Walmart tokens are refreshed once by wmsync",)),
+    "403": (403, "authenticated but not allowed: the API key or integration lacks a permission or scope",
+            ("`wmsync stores check` shows Walmart's orders scope; Commerce: the integration's resource access",)),
+    "404": (404, "not found: the order, PO or endpoint does not exist on that store (or a wrong base URL)",
+            ("check the store's URLs with `wmsync stores list` and the order number",)),
+    "408": (408, "the server gave up waiting for the request (timeout)",
+            ("reads are retried; a write may or may not have been applied: re-run — wmsync checks before resending",)),
+    "409": (409, "conflict: the order changed at the same time on the server",
+            ("run `wmsync status ORDER` and then the command again",)),
+    "423": (423, "the resource is locked by Walmart (another update of the order is in progress)",
+            ("wait a minute and re-run; wmsync retries it for reads",)),
+    "429": (429, "too many requests: the service's rate limit was reached; it says when to retry (Retry-After)",
+            ("wmsync waits as asked (Retry-After) and retries; `-v` shows each wait",
+             "lower the store's rate limits in the config file if it happens often")),
+    "500": (500, "the service failed internally; whether a write was applied is not known",
+            ("re-run the command: wmsync reads both sides before sending anything again",)),
+    "502": (502, "a proxy or load balancer in front of the service got no valid answer (bad gateway)",
+            ("usually brief: re-run; a write is checked before it is sent again",)),
+    "503": (503, "the service is unavailable (maintenance or overload)",
+            ("wait and re-run; reads are retried automatically",)),
+    "504": (504, "a proxy timed out waiting for the service; a write may have been applied",
+            ("re-run: wmsync checks each side before resending, never sending twice",)),
+    "520": (520, "Cloudflare's 'unknown error': the origin server answered with something empty or invalid",
+            ("usually the Commerce server or its PHP crashed or restarted: check its logs, then re-run",)),
+    "5XX": (None, "a server-side failure (500-599): the service, or a proxy in front of it, failed",
+            ("re-run the command: wmsync reads both sides before sending anything again",
+             "`wmsync explain 5NN` for the exact status")),
+}
+_HTTP_RE = re.compile(r"(?i)(?:http(?:[ /]*\d(?:\.\d)?)?[ :-]*(?:status)?[ :=-]*)?([1-5]\d\d|[45]xx)")
+
+
+def _http_entry(key: str) -> Explanation:
+    status, meaning, todo = HTTP_STATUSES[key]
+    return Explanation(key.lower() if key.endswith("XX") else key, HTTP, meaning, todo, http_status=status)
+
+
 def _exit_entry(code: int) -> Explanation:
     meaning, todo = EXIT_CODES[code]
     return Explanation(str(code), EXIT, meaning, todo)
@@ -381,6 +425,13 @@ def lookup(query: str) -> Match | None:
     m = re.fullmatch(r"(?i)(?:exit(?:[ _-]?code)?[ :=-]*)?(\d{1,3})", text)
     if m and int(m.group(1)) in EXIT_CODES:
         return Match(_exit_entry(int(m.group(1))), text)
+    hm = _HTTP_RE.fullmatch(text)
+    if hm:
+        key = hm.group(1).upper()
+        if key in HTTP_STATUSES:
+            return Match(_http_entry(key), text)
+        if key.startswith("5"):
+            return Match(_http_entry("5XX"), text)
     upper = text.upper().strip("'\"` ")
     cm = _CODE_RE.match(upper)
     if cm:
@@ -415,4 +466,5 @@ def suggestions(query: str, n: int = 3) -> list[str]:
 
 
 def known() -> list[str]:
-    return [e.code for e in ENTRIES] + [str(c) for c in EXIT_CODES]
+    return [e.code for e in ENTRIES] + [str(c) for c in EXIT_CODES] + [
+        k.lower() if k.endswith("XX") else f"HTTP {k}" for k in HTTP_STATUSES]

@@ -144,3 +144,24 @@ def test_since_never_crashes(text: str) -> None:
 def test_duration_round_trip(n: int, unit: str) -> None:
     seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
     assert parse_duration(f"{n}{unit}") == timedelta(seconds=n * seconds)
+
+
+# issue 14 item 14: `explain` knows HTTP statuses as an operator sees them in a log or a proxy page
+@pytest.mark.parametrize(("query", "status"), [
+    ("429", 429), ("HTTP 429", 429), ("520", 520), ("423", 423), ("502", 502), ("503", 503), ("504", 504),
+    ("5xx", None), ("http 500", 500), ("408", 408), ("401", 401),
+])
+def test_item14_explain_knows_http_statuses(query: str, status: int | None) -> None:
+    match = lookup(query)
+    assert match is not None, query
+    doc = match.to_json()
+    assert doc["http_status"] == status
+    assert doc["what_to_do"]
+    assert doc["source"] == "HTTP status"
+
+
+def test_item14_explain_http_status_does_not_shadow_exit_codes() -> None:
+    match = lookup("130")
+    assert match is not None
+    assert match.entry.code == "130"
+    assert match.entry.source == "wmsync exit code"

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 EXPLAIN_HELP = """Explain an error: a Walmart error code (INVALID_REQUEST_CONTENT, with or without a suffix such as
 .GMP_ORDER_API), a Walmart or Commerce error message (a fragment is enough, e.g. "is in SHIPPED status" or
-"The order does not allow a shipment to be created."), Commerce's `false` to a cancel, or a wmsync exit code
-(0-8, 130). Works offline.
+"The order does not allow a shipment to be created."), Commerce's `false` to a cancel, an HTTP status
+(429, 520, 423, 5xx, also "HTTP 502"), or a wmsync exit code (0-8, 130). Works offline.
 
 Exit: 0 explained · 2 unknown code (with close matches).
 """
@@ -43,6 +43,8 @@ def explain(
 
 def render(console: Console, doc: dict[str, Any]) -> None:
     status = f" (HTTP {doc['http_status']})" if doc.get("http_status") is not None else ""
+    if doc["source"] == "HTTP status":
+        status = ""
     console.print(f"{doc['source']} {doc['code']}{status}", markup=False, style="bold")
     if doc.get("suffix"):
         console.print(f"  .{doc['suffix']}: {doc['suffix_meaning']}", markup=False)
