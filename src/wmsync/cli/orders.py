@@ -71,6 +71,21 @@ def human_line(row: dict[str, Any]) -> str:
     return f"{line}  [{mark}]" if mark else line
 
 
+def plain_header() -> str:
+    return "\t".join([h for h, _k, _w in COLUMNS] + ["FULFILMENT"])
+
+
+def plain_line(row: dict[str, Any]) -> str:
+    cells = []
+    for _h, key, _w in COLUMNS:
+        value = row.get(key)
+        if key == "risk":
+            value = RISK_LABEL.get(value or "", value)
+        cells.append("-" if value in (None, "") else str(value).replace("\t", " ").replace("\n", " "))
+    cells.append(FULFILMENT_MARK.get(row.get("fulfilment") or "", "-"))
+    return "\t".join(cells)
+
+
 @global_options
 def list_orders(
     rt: Runtime,
@@ -160,12 +175,14 @@ def stream(rows: Iterator[dict[str, Any]], mode: str) -> None:
             out.write(redact(_json.dumps(row, ensure_ascii=False)) + "\n")
             out.flush()
         return
+    # through a pipe or into a file: tab-separated cells, never cut to a column width (like gh)
+    plain = not out.isatty()
     header = False
     for row in rows:
         if not header:
-            out.write(human_header() + "\n")
+            out.write((plain_header() if plain else human_header()) + "\n")
             header = True
-        out.write(redact(human_line(row)) + "\n")
+        out.write(redact(plain_line(row) if plain else human_line(row)) + "\n")
         out.flush()
 
 
