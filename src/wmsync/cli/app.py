@@ -76,6 +76,9 @@ def _register() -> None:
     app.add_typer(carriers.app, name="carriers")
     for module in (ship, cancel, status, sync, explain):
         module.register(app)
+    from wmsync.cli import examples
+
+    examples.attach(app)
 
 
 _register()
