@@ -446,6 +446,21 @@ class Journal:
                 return False
             sleep(poll)
 
+    def holder(self, store: str, resource: str) -> dict[str, Any] | None:
+        """Who holds a lease (host, pid) and until when (epoch seconds, unless renewed); None when free."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT owner, expires_at FROM leases WHERE store=? AND resource=?", (store, resource)
+            ).fetchone()
+        if row is None:
+            return None
+        parts = str(row[0]).split(":")
+        return {
+            "host": parts[0] if parts else None,
+            "pid": int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None,
+            "expires_at": float(row[1]),
+        }
+
     def renew(self, store: str, resource: str, *, ttl: float) -> None:
         """Extend our lease; raise if it has expired and another run holds it now (never act without it)."""
         from wmsync.errors import LeaseTimeoutError

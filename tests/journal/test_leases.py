@@ -92,3 +92,26 @@ def test_renew_extends_and_refuses_when_taken_over(tmp_path: Path) -> None:
         a.renew("s", "po:1", ttl=60)  # never act on an order another run now holds
     a.close()
     b.close()
+
+
+def test_item14_a_held_lease_names_its_holder(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    import pytest
+
+    from wmsync.errors import LeaseTimeoutError
+    from wmsync.workflows.base import order_lease
+
+    a, b = Journal(tmp_path / "j.sqlite3"), Journal(tmp_path / "j.sqlite3")
+    assert a.acquire("s", "po:108", ttl=60, wait=0)
+    with pytest.raises(LeaseTimeoutError) as caught, order_lease(
+        b, "s", "108", "000000104", dry_run=False, wait=0, ttl=60, sleep=lambda _s: None
+    ):
+        pass
+    message = caught.value.message
+    assert f"host {socket.gethostname()}" in message
+    assert f"pid {os.getpid()}" in message
+    assert "UTC" in message  # when its hold runs out unless renewed
+    a.close()
+    b.close()

@@ -146,8 +146,15 @@ def order_lease(
     from wmsync.errors import LeaseTimeoutError
 
     if not dry_run and not journal.acquire(store, f"po:{po}", ttl=ttl, wait=wait, sleep=sleep):
+        held = journal.holder(store, f"po:{po}")
+        who = ""
+        if held is not None:
+            from datetime import UTC, datetime
+
+            until = datetime.fromtimestamp(held["expires_at"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            who = f"; held by host {held['host']}, pid {held['pid']}, until {until} unless it renews"
         raise LeaseTimeoutError(
-            f"another wmsync run is working on order {order_number} (PO {po})",
+            f"another wmsync run is working on order {order_number} (PO {po}){who}",
             hint="try again when it has finished, or raise --lock-timeout",
         )
     try:
