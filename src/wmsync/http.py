@@ -64,7 +64,8 @@ class Decision:
 
 def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or HTTP date), ``retry-after-ms``, or Walmart's
-    ``x-next-replenish-time`` (epoch milliseconds or seconds). Header names are case-insensitive."""
+    ``X-Next-Replenishment-Time`` (documented; ``x-next-replenish-time`` as fallback; epoch milliseconds or
+    seconds). Header names are case-insensitive."""
     lower: dict[str, str] = {str(k).lower(): str(v) for k, v in headers.items()}
     raw = lower.get("retry-after-ms")
     if raw:
@@ -86,7 +87,7 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
                 if when.tzinfo is None:  # asctime dates and "-0000" carry no zone; HTTP dates are all GMT
                     when = when.replace(tzinfo=UTC)
                 return max(0.0, when.timestamp() - now)
-    raw = lower.get("x-next-replenish-time")
+    raw = lower.get("x-next-replenishment-time") or lower.get("x-next-replenish-time")
     if raw:
         try:
             value = float(raw)
@@ -169,7 +170,7 @@ class RateLimiter:
 
     The configured rate is a ceiling, not a promise: :meth:`observe` learns the server's real limit from its
     answers. A 429 holds every request until the server replenishes (``Retry-After`` /
-    ``x-next-replenish-time``) and lowers the rate; a success whose ``x-current-token-count`` says the server's
+    ``X-Next-Replenishment-Time``) and lowers the rate; a success whose ``x-current-token-count`` says the server's
     bucket is empty spends the local burst and eases the rate down a little; one with tokens to spare lets the
     rate climb back towards the configured one."""
 

@@ -214,10 +214,22 @@ def test_acknowledge_moves_created_lines(client: httpx.Client, wm: dict[str, str
     before = sandbox.walmart_order(po)
     assert before is not None
     assert {line_statuses(before, str(n))[0][0] for n in (1, 2, 3)} == {"Created"}
-    r = client.post(f"/v3/orders/{po}/acknowledge", headers=wm)
+    r = client.post(f"/v3/orders/{po}/acknowledge", headers={**wm, "Content-Type": "application/json"})
     assert r.status_code == 200
     order = r.json()["order"]
     assert [line_statuses(order, str(n)) for n in (1, 2, 3)] == [[("Acknowledged", "1")]] * 3
+
+
+def test_bodiless_post_without_json_content_type_is_a_gateway_520(
+    client: httpx.Client, wm: dict[str, str], sandbox: Sandbox
+) -> None:
+    po = po_of(sandbox, "000000113")
+    r = client.post(f"/v3/orders/{po}/acknowledge", headers=wm)
+    assert r.status_code == 520
+    assert wm_errors(r)[0]["code"] == "SYSTEM_ERROR.GMP_GATEWAY_API"
+    order = sandbox.walmart_order(po)
+    assert order is not None
+    assert {line_statuses(order, str(n))[0][0] for n in (1, 2, 3)} == {"Created"}
 
 
 # --- ship ------------------------------------------------------------------------------------------------------------
@@ -256,7 +268,7 @@ def test_created_lines_do_not_ship(client: httpx.Client, wm: dict[str, str], san
     r = _ship(client, wm, po, ship_body())
     assert r.status_code == 400
     assert "is in CREATED status" in wm_errors(r)[0]["description"]
-    client.post(f"/v3/orders/{po}/acknowledge", headers=wm)
+    client.post(f"/v3/orders/{po}/acknowledge", headers={**wm, "Content-Type": "application/json"})
     assert _ship(client, wm, po, ship_body()).status_code == 200
 
 
@@ -410,7 +422,9 @@ def test_intent_to_cancel_blocks_shipping_unless_overridden(
 
 def test_malformed_body(client: httpx.Client, wm: dict[str, str], sandbox: Sandbox) -> None:
     po = po_of(sandbox, "000000101")
-    r = client.post(f"/v3/orders/{po}/shipping", content=b"{not json", headers=wm)
+    r = client.post(
+        f"/v3/orders/{po}/shipping", content=b"{not json", headers={**wm, "Content-Type": "application/json"}
+    )
     assert r.status_code == 400
     assert wm_errors(r)[0]["code"] == "INVALID_REQUEST_CONTENT.GMP_ORDER_API"
     r = _ship(client, wm, po, {"orderLines": []})
@@ -480,7 +494,7 @@ def test_ship_rate_limit_gives_429_with_retry_after(
     assert r.status_code == 429
     assert r.headers["Retry-After"] == "30"
     assert r.headers["x-current-token-count"] == "0"
-    assert int(r.headers["x-next-replenish-time"]) == int((clock.now + 30) * 1000)
+    assert int(r.headers["X-Next-Replenishment-Time"]) == int((clock.now + 30) * 1000)
     assert wm_errors(r)[0]["code"] == "REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API"
     assert "RL3" not in sandbox.walmart_shipments_by_tracking()
     # cancel has its own bucket; reads are not limited

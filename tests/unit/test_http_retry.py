@@ -164,6 +164,8 @@ def test_429_without_header_falls_back_to_backoff() -> None:
         ({"X-Next-Replenish-Time": str(int(NOW + 4))}, 4.0),  # epoch seconds
         ({"x-next-replenish-time": str(int((NOW - 10) * 1000))}, 0.0),  # already replenished
         ({"x-next-replenish-time": "3"}, 3.0),  # a plain number of seconds
+        ({"X-Next-Replenishment-Time": str(int((NOW + 12) * 1000))}, 12.0),  # the documented name, epoch ms
+        ({"x-next-replenishment-time": str(int((NOW + 5) * 1000)), "x-next-replenish-time": "9"}, 5.0),
         ({}, None),
         ({"Retry-After": "soon"}, None),
         ({"Retry-After": ""}, None),

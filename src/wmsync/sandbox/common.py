@@ -124,7 +124,7 @@ def take_token(
 def throttle_headers(tokens: float, wait: float, now: float, *, retry: bool) -> dict[str, str]:
     headers = {
         "x-current-token-count": str(max(0, math.floor(tokens))),
-        "x-next-replenish-time": str(int((now + wait) * 1000)),
+        "X-Next-Replenishment-Time": str(int((now + wait) * 1000)),
     }
     if retry:
         headers["Retry-After"] = str(max(1, math.ceil(wait)))

@@ -321,6 +321,9 @@ class WalmartClient:
                     path,
                     params=params,
                     json_body=json_body,
+                    # every order POST, the bodiless acknowledge too: without it Walmart's gateway answers
+                    # 500/520 SYSTEM_ERROR.GMP_GATEWAY_API (docs/real-services.md)
+                    headers={"Content-Type": "application/json"} if method.upper() == "POST" else None,
                     signer=sign,
                     idempotent=idempotent,
                     endpoint=endpoint,

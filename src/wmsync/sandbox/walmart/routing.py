@@ -52,12 +52,27 @@ def handle(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, str])
         if operation == "walmart.token_detail":
             return _token_detail(ctx, req)
         _require_token(ctx, req)
+        if req.method == "POST" and not _json_content_type(req):
+            # Walmart's gateway answers 500/520 SYSTEM_ERROR.GMP_GATEWAY_API to an order POST without
+            # Content-Type: application/json, even a bodiless acknowledge (partnerapi_sdk_dotnet#11, #16).
+            raise WalmartError.one(
+                520,
+                f"SYSTEM_ERROR.{GATEWAY}",
+                "System encountered some internal error.",
+                info="System encountered some internal error.",
+                category="SYSTEM",
+            )
         quota = _rate_limit(ctx, operation)
         reply = _dispatch(ctx, req, operation, params)
         reply.headers.update(quota)
         return reply
     except WalmartError as exc:
         return exc.reply()
+
+
+def _json_content_type(req: ParsedRequest) -> bool:
+    value = next((v for k, v in req.headers.items() if k.lower() == "content-type"), "")
+    return value.split(";", 1)[0].strip().lower() == "application/json"
 
 
 def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, str]) -> Reply:
