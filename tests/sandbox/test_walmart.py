@@ -526,7 +526,8 @@ def test_acknowledge_rate_limit_has_its_own_bucket(
 ) -> None:
     sandbox.update_settings(acknowledge_rate_per_min=2, ship_rate_per_min=100)
     po = po_of(sandbox, "000000102")
-    codes = [client.post(f"/v3/orders/{po}/acknowledge", headers=wm).status_code for _ in range(3)]
+    ack_headers = {**wm, "Content-Type": "application/json"}
+    codes = [client.post(f"/v3/orders/{po}/acknowledge", headers=ack_headers).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     # ship is counted in its own bucket
     assert _ship(client, wm, po_of(sandbox, "000000127"), ship_body(tracking="RA1")).status_code == 200
