@@ -341,9 +341,9 @@ def cancel_in_commerce(op: Operation, p: CancelPlan) -> None:
     except CommerceRefusedError as exc:
         # Walmart is cancelled; Commerce refused after all. Keep the reason on the order, then say so.
         op.step("commerce_cancel", "refused")
-        if p.comment:
-            ctx.commerce.add_comment(entity_id, p.comment, status=p.order.status)
-            op.step("commerce_comment", "done")
+        if p.comment:  # through the write protocol like every other write (a lost answer is settled, not resent)
+            _comment_step(op, p, "commerce_comment", p.comment, p.marker, status=p.order.status,
+                          progress="recording the reason on the Commerce order")
         raise CommerceRefusedError(
             f"Walmart is cancelled, but Commerce refused to cancel order {p.order.increment_id}",
             service="Commerce",
