@@ -521,9 +521,7 @@ def test_token_is_xml_without_accept_json(client: httpx.Client) -> None:
     assert "<accessToken>" in r.text
 
 
-def test_acknowledge_rate_limit_has_its_own_bucket(
-    client: httpx.Client, wm: dict[str, str], sandbox: Sandbox
-) -> None:
+def test_acknowledge_rate_limit_has_its_own_bucket(client: httpx.Client, wm: dict[str, str], sandbox: Sandbox) -> None:
     sandbox.update_settings(acknowledge_rate_per_min=2, ship_rate_per_min=100)
     po = po_of(sandbox, "000000102")
     ack_headers = {**wm, "Content-Type": "application/json"}
@@ -554,3 +552,71 @@ def test_rate_burst_is_a_few_seconds_of_the_rate(
     assert r.headers["Retry-After"] == "1"
     clock.advance(1)
     assert _ship(client, wm, pos[2], ship_body(tracking="RB3")).status_code == 200
+
+
+# --- tracking correction (processMode PARTIAL_UPDATE) ----------------------------------------------------------------
+
+
+def _update_body(old: str, new: str, qty: int = 1) -> dict[str, object]:
+    body = ship_body(tracking=new)
+    body["orderShipment"]["processMode"] = "PARTIAL_UPDATE"  # type: ignore[index]
+    status = body["orderShipment"]["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][0]  # type: ignore[index]
+    status["statusQuantity"]["amount"] = str(qty)
+    status["currentTrackingInfo"] = {"trackingNumber": old}
+    return body
+
+
+def _shipped_tracking(sandbox: Sandbox, po: str) -> list[str]:
+    return [t for t, rows in sandbox.walmart_shipments_by_tracking().items() if any(r["po"] == po for r in rows)]
+
+
+def test_partial_update_replaces_the_tracking_of_shipped_lines(
+    client: httpx.Client, wm: dict[str, str], sandbox: Sandbox, clock: FakeClock
+) -> None:
+    po = po_of(sandbox, "000000101")
+    assert _ship(client, wm, po, ship_body(tracking="1ZOLD0001")).status_code == 200
+    clock.advance(3600)
+    wm = {**wm_base_headers(), "WM_SEC.ACCESS_TOKEN": get_token(client)}
+    r = _ship(client, wm, po, _update_body("1ZOLD0001", "1ZNEW0001"))
+    assert r.status_code == 200, r.text
+    assert _shipped_tracking(sandbox, po) == ["1ZNEW0001"]
+    status = r.json()["order"]["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"]
+    assert [(s["status"], s["trackingInfo"]["trackingNumber"]) for s in status] == [("Shipped", "1ZNEW0001")]
+
+
+def test_partial_update_refused_when_the_tracking_is_not_on_the_line(
+    client: httpx.Client, wm: dict[str, str], sandbox: Sandbox
+) -> None:
+    po = po_of(sandbox, "000000101")
+    assert _ship(client, wm, po, ship_body(tracking="1ZOLD0001")).status_code == 200
+    r = _ship(client, wm, po, _update_body("1ZNOTTHERE", "1ZNEW0001"))
+    assert r.status_code == 400
+    assert "currentTrackingInfo" in r.text
+    assert _shipped_tracking(sandbox, po) == ["1ZOLD0001"]
+
+
+def test_partial_update_refused_on_a_line_not_shipped(
+    client: httpx.Client, wm: dict[str, str], sandbox: Sandbox
+) -> None:
+    po = po_of(sandbox, "000000101")
+    r = _ship(client, wm, po, _update_body("1ZOLD0001", "1ZNEW0001"))
+    assert r.status_code == 400
+    assert "Shipped" in r.text
+    assert _shipped_tracking(sandbox, po) == []
+
+
+def test_partial_update_refused_after_the_update_window(
+    client: httpx.Client, wm: dict[str, str], sandbox: Sandbox, clock: FakeClock
+) -> None:
+    po = po_of(sandbox, "000000101")
+    assert _ship(client, wm, po, ship_body(tracking="1ZOLD0001")).status_code == 200
+    clock.advance(4 * 3600 + 1)
+    wm = {**wm_base_headers(), "WM_SEC.ACCESS_TOKEN": get_token(client)}
+    r = _ship(client, wm, po, _update_body("1ZOLD0001", "1ZNEW0001"))
+    assert r.status_code == 400
+    assert "4 hours" in r.text
+    assert _shipped_tracking(sandbox, po) == ["1ZOLD0001"]
+    # the window is a sandbox setting
+    sandbox.update_settings(tracking_update_window_s=24 * 3600)
+    assert _ship(client, wm, po, _update_body("1ZOLD0001", "1ZNEW0001")).status_code == 200
+    assert _shipped_tracking(sandbox, po) == ["1ZNEW0001"]

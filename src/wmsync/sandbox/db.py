@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -176,7 +176,8 @@ CREATE TABLE IF NOT EXISTS w_status (
     method_code TEXT,
     tracking_number TEXT,
     tracking_url TEXT,
-    source TEXT
+    source TEXT,
+    applied_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS w_status_po ON w_status (po, line_number);
 CREATE INDEX IF NOT EXISTS w_status_tracking ON w_status (tracking_number);

@@ -58,6 +58,8 @@ class SandboxSettings:
     answer ``"12"`` (what Magento sends) instead of ``12`` (what its schema declares). ``oauth_base_urls``: other
     base URLs an OAuth 1.0a signature may have been computed for (a proxy in front of the sandbox, such as
     Stoplight Prism, that rewrites the Host header), e.g. ``("http://127.0.0.1:4010",)``.
+    ``tracking_update_window_s``: how long after a line's first shipping information Walmart accepts a tracking
+    correction (``processMode: PARTIAL_UPDATE``); Walmart documents 4 hours.
     """
 
     latency_ms: int = 0
@@ -74,6 +76,7 @@ class SandboxSettings:
     commerce_bearer: bool = True
     ship_id_as_string: bool = True
     oauth_base_urls: tuple[str, ...] = ()
+    tracking_update_window_s: float = 4 * 3600.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:
@@ -90,6 +93,8 @@ class SandboxSettings:
             raise ValueError("walmart_delay must be >= 0")
         if self.token_ttl <= 0:
             raise ValueError("token_ttl must be > 0")
+        if self.tracking_update_window_s < 0:
+            raise ValueError("tracking_update_window_s must be >= 0")
         if self.rate_burst_seconds <= 0:
             raise ValueError("rate_burst_seconds must be > 0")
         for name in ("ship_rate_per_min", "read_rate_per_min", "acknowledge_rate_per_min"):

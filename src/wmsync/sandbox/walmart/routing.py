@@ -11,7 +11,16 @@ from wmsync.sandbox.walmart.auth import _rate_limit, _require_headers, _require_
 from wmsync.sandbox.walmart.base import GATEWAY
 from wmsync.sandbox.walmart.errors import WalmartError, not_found
 from wmsync.sandbox.walmart.reads import _list, render_orders
-from wmsync.sandbox.walmart.writes import acknowledge, apply_cancel, apply_ship, validate_cancel, validate_ship
+from wmsync.sandbox.walmart.writes import (
+    acknowledge,
+    apply_cancel,
+    apply_ship,
+    apply_tracking_update,
+    is_tracking_update,
+    validate_cancel,
+    validate_ship,
+    validate_tracking_update,
+)
 
 _PO_PATH = re.compile(r"^/v3/orders/([^/]+)(?:/(acknowledge|shipping|cancel|refund))?/?$")
 
@@ -87,7 +96,12 @@ def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, st
         return Reply(200, {"order": _one(ctx.conn, po)})
     if operation == "walmart.ship":
         _one(ctx.conn, po)
-        items = validate_ship(ctx.conn, po, _body(req))
+        body = _body(req)
+        if is_tracking_update(body):
+            updates = validate_tracking_update(ctx.conn, po, body, ctx.now_ms, ctx.settings.tracking_update_window_s)
+            apply_tracking_update(ctx.conn, po, updates, ctx.now_ms)
+            return Reply(200, {"order": _one(ctx.conn, po)})
+        items = validate_ship(ctx.conn, po, body)
         apply_ship(ctx.conn, po, items, ctx.now_ms, source="api")
         return Reply(200, {"order": _one(ctx.conn, po)})
     if operation == "walmart.cancel":

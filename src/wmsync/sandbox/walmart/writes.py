@@ -351,6 +351,187 @@ def _tracking(
     )
 
 
+@dataclass(frozen=True)
+class TrackingUpdate:
+    line_number: str
+    current_tracking: str
+    ship: ShipItem
+
+
+def is_tracking_update(body: Any) -> bool:
+    """Whether a ``/shipping`` body corrects tracking (``processMode: PARTIAL_UPDATE``) rather than ships."""
+    container = body.get("orderShipment") if isinstance(body, dict) else None
+    return isinstance(container, dict) and container.get("processMode") == "PARTIAL_UPDATE"
+
+
+def validate_tracking_update(
+    conn: sqlite3.Connection, po: str, body: Any, now_ms: int, window_s: float
+) -> list[TrackingUpdate]:
+    """Check a tracking correction: only Shipped lines, only the tracking number they were shipped under
+    (``currentTrackingInfo.trackingNumber``), only within the update window after the first shipping info."""
+    order = conn.execute("SELECT * FROM w_orders WHERE po = ?", (po,)).fetchone()
+    if order is None:
+        raise not_found(f"Order with purchaseOrderId {po} not found")
+    if order["ship_node_type"] == "WFSFulfilled":
+        raise WalmartError.invalid(
+            f"Order {po} is fulfilled by Walmart Fulfillment Services (WFSFulfilled); its tracking cannot be "
+            "updated by the seller",
+            "shipNode.type",
+        )
+    entries = _order_lines(body, "orderShipment")
+    lines = _lines(conn, po)
+    carriers = set(_carriers())
+    methods = set(_method_codes())
+    errors: list[dict[str, Any]] = []
+    out: list[TrackingUpdate] = []
+    hours = window_s / 3600
+    window_text = f"{hours:g} hours"
+    for entry in entries:
+        if not isinstance(entry, dict):
+            errors.append(error_entry(INVALID_CONTENT, "orderLine entries must be objects", field="orderLine"))
+            continue
+        ln = entry.get("lineNumber")
+        if not isinstance(ln, str) or not ln.strip():
+            errors.append(error_entry(INVALID_CONTENT, "lineNumber is required (a string)", field="lineNumber"))
+            continue
+        where = f"line number {ln}"
+        line = lines.get(ln)
+        if line is None:
+            errors.append(
+                error_entry(INVALID_CONTENT, f"Invalid lineNumber {ln} for purchaseOrderId {po}", field="lineNumber")
+            )
+            continue
+        if line.qty("Shipped") == 0:
+            now_status = (
+                line.closed_status()
+                if line.open_qty == 0
+                else ("ACKNOWLEDGED" if line.qty("Acknowledged") else "CREATED")
+            )
+            errors.append(
+                error_entry(
+                    INVALID_CONTENT,
+                    f"Unable to update tracking details: the Line: {ln} of PO: {po} is in {now_status} status; only "
+                    "a line in Shipped status can be updated",
+                    field="lineNumber",
+                )
+            )
+            continue
+        for status in _statuses(entry, where, errors):
+            if not isinstance(status, dict):
+                errors.append(error_entry(INVALID_CONTENT, f"orderLineStatus must be an object ({where})"))
+                continue
+            if status.get("status") != "Shipped":
+                errors.append(
+                    error_entry(
+                        INVALID_CONTENT,
+                        f"Invalid status {status.get('status')!r} for a tracking update ({where}); use Shipped",
+                        field="status",
+                    )
+                )
+            qty = _quantity(status, where, errors)
+            current = status.get("currentTrackingInfo")
+            old = current.get("trackingNumber") if isinstance(current, dict) else None
+            if not isinstance(old, str) or not old.strip():
+                errors.append(
+                    error_entry(
+                        INVALID_CONTENT,
+                        f"currentTrackingInfo.trackingNumber is required to update tracking details ({where})",
+                        field="currentTrackingInfo",
+                    )
+                )
+                continue
+            rows = conn.execute(
+                "SELECT qty, applied_at, ship_date_time FROM w_status WHERE po = ? AND line_number = ? "
+                "AND status = 'Shipped' AND tracking_number = ?",
+                (po, ln, old),
+            ).fetchall()
+            if not rows:
+                errors.append(
+                    error_entry(
+                        INVALID_CONTENT,
+                        f"currentTrackingInfo.trackingNumber {old} does not match the tracking details of line "
+                        f"number {ln} of PO {po}",
+                        field="currentTrackingInfo",
+                    )
+                )
+                continue
+            shipped_under_old = sum(int(r["qty"]) for r in rows)
+            if qty is not None and qty != shipped_under_old:
+                errors.append(
+                    error_entry(
+                        INVALID_CONTENT,
+                        f"Invalid quantity {qty} for a tracking update of line number {ln}: {shipped_under_old} "
+                        f"shipped under {old}",
+                        field="statusQuantity",
+                    )
+                )
+            first = conn.execute(
+                "SELECT MIN(COALESCE(applied_at, ship_date_time)) FROM w_status WHERE po = ? AND line_number = ? "
+                "AND status = 'Shipped'",
+                (po, ln),
+            ).fetchone()[0]
+            if first is not None and now_ms - int(first) > window_s * 1000:
+                errors.append(
+                    error_entry(
+                        INVALID_CONTENT,
+                        f"Unable to update tracking details of line number {ln} of PO {po}: tracking can be updated "
+                        f"only within {window_text} of sending the first shipping information",
+                        field="currentTrackingInfo",
+                    )
+                )
+                continue
+            tracking = status.get("trackingInfo")
+            if not isinstance(tracking, dict):
+                errors.append(error_entry(INVALID_CONTENT, f"trackingInfo is required ({where})", field="trackingInfo"))
+                continue
+            item = _tracking(ln, tracking, order["method_code"], carriers, methods, where, errors)
+            if item is None or qty is None:
+                continue
+            out.append(
+                TrackingUpdate(
+                    line_number=ln,
+                    current_tracking=old,
+                    ship=ShipItem(
+                        line_number=ln,
+                        qty=qty,
+                        ship_date_time=item[0],
+                        carrier=item[1],
+                        other_carrier=item[2],
+                        method_code=item[3],
+                        tracking_number=item[4],
+                        tracking_url=item[5],
+                        seller_order_id=None,
+                    ),
+                )
+            )
+    if errors:
+        raise WalmartError(400, errors)
+    return out
+
+
+def apply_tracking_update(conn: sqlite3.Connection, po: str, updates: list[TrackingUpdate], now_ms: int) -> None:
+    """Replace the tracking details; the time of the first shipping information (``applied_at``) is kept."""
+    for up in updates:
+        it = up.ship
+        conn.execute(
+            "UPDATE w_status SET ship_date_time = ?, carrier = ?, other_carrier = ?, method_code = ?, "
+            "tracking_number = ?, tracking_url = ? WHERE po = ? AND line_number = ? AND status = 'Shipped' "
+            "AND tracking_number = ?",
+            (
+                it.ship_date_time,
+                it.carrier,
+                it.other_carrier,
+                it.method_code,
+                it.tracking_number,
+                it.tracking_url,
+                po,
+                up.line_number,
+                up.current_tracking,
+            ),
+        )
+    _touch(conn, po, {up.line_number for up in updates}, now_ms)
+
+
 def validate_cancel(conn: sqlite3.Connection, po: str, body: Any) -> list[CancelItem]:
     if conn.execute("SELECT 1 FROM w_orders WHERE po = ?", (po,)).fetchone() is None:
         raise not_found(f"Order with purchaseOrderId {po} not found")
@@ -462,7 +643,8 @@ def apply_ship(conn: sqlite3.Connection, po: str, items: list[ShipItem], now_ms:
         _take(conn, po, it.line_number, ("Acknowledged",), it.qty)
         conn.execute(
             "INSERT INTO w_status (po, line_number, status, qty, ship_date_time, carrier, other_carrier, "
-            "method_code, tracking_number, tracking_url, source) VALUES (?, ?, 'Shipped', ?, ?, ?, ?, ?, ?, ?, ?)",
+            "method_code, tracking_number, tracking_url, source, applied_at) "
+            "VALUES (?, ?, 'Shipped', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 po,
                 it.line_number,
@@ -474,6 +656,7 @@ def apply_ship(conn: sqlite3.Connection, po: str, items: list[ShipItem], now_ms:
                 it.tracking_number,
                 it.tracking_url,
                 source,
+                now_ms,
             ),
         )
         if it.seller_order_id:
