@@ -4,7 +4,9 @@ and none of the caller's WMSYNC_* variables."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +71,16 @@ def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return Result(code, captured.out, captured.err)
 
     return invoke
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    """The seeded sandbox behind ``--store sandbox`` (the database the CLI uses in this test's data dir), with an
+    empty request log. ``tests/sandbox`` and ``tests/reliability`` define their own."""
+    from wmsync.sandbox import Sandbox, default_db_path
+
+    sb = Sandbox(default_db_path())
+    sb.ensure_seeded()
+    sb.clear_request_log()
+    yield sb
+    sb.close()

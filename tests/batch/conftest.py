@@ -8,16 +8,7 @@ from typing import Any
 
 import pytest
 
-from wmsync.sandbox import Sandbox, default_db_path
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
+from wmsync.sandbox import Sandbox
 
 
 def writes(sb: Sandbox) -> list[str]:

@@ -4,25 +4,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from wmsync.sandbox import Sandbox, default_db_path
+from wmsync.sandbox import Sandbox
 
 UPS = "1ZW1X2Y30390010006"
 
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
 
 
 def rows(tmp_path: Path, *lines: str, header: str = "order,carrier,tracking") -> str:

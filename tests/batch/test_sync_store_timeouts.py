@@ -4,7 +4,6 @@ not only the WMSYNC_* environment variables."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +39,6 @@ class LateWrites(httpx.BaseTransport):
             self.held = request
             raise httpx.ReadTimeout("timed out", request=request)
         return self.inner.handle_request(request)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    from wmsync.sandbox import default_db_path
-
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
 
 
 def configure(isolated_env: Path, monkeypatch: pytest.MonkeyPatch, *, grace: float, quiet: float) -> None:

@@ -3,23 +3,12 @@ never answers "already cancelled" while Walmart still shows units open."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from wmsync.sandbox import Sandbox, default_db_path
+from wmsync.sandbox import Sandbox
 
 ORDER = "000000104"  # WM-BOTTLE-005 × 3 on three Walmart lines
 
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
 
 
 def cancel(cli: Any, *args: str) -> Any:

@@ -8,24 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from wmsync.journal import default_journal_path
-from wmsync.sandbox import Sandbox, default_db_path
+from wmsync.sandbox import Sandbox
 
 ARGS = ["cancel", "000000104", "--store", "sandbox", "--yes", "--reason", "out-of-stock", "--item", "WM-BOTTLE-005=1"]
 
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
 
 
 def cancelled(sb: Sandbox) -> int:

@@ -4,25 +4,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sandbox.helpers import get_token, po_of, ship_body, wm_base_headers
-from wmsync.sandbox import CREDENTIALS, Sandbox, default_db_path
+from wmsync.sandbox import CREDENTIALS, Sandbox
 
 WFS = "000000131"
 THREE_PL = "000000132"
 
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
 
 
 def _writes(sb: Sandbox) -> list[str]:

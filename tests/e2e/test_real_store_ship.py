@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from sandbox.helpers import cancel_body, get_token, po_of, ship_body, wm_base_headers
-from wmsync.sandbox import CREDENTIALS, Sandbox, default_db_path
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    yield sb
-    sb.close()
+from wmsync.sandbox import CREDENTIALS, Sandbox
 
 
 def _commerce_qty_shipped(sb: Sandbox, increment_id: str) -> dict[str, float]:

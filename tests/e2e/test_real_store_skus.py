@@ -5,24 +5,15 @@ Walmart as LAMP-4-WMT and in Commerce as WM-LAMP-004; the built-in sandbox store
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sandbox.helpers import line_statuses, po_of
-from wmsync.sandbox import Sandbox, default_db_path
+from wmsync.sandbox import Sandbox
 
 ORDER = "000000133"
 
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
 
 
 def test_the_seed_sells_the_lamp_under_another_walmart_sku(sandbox: Sandbox) -> None:

@@ -3,21 +3,11 @@ wmsync names the open lines and refuses (exit 2) rather than answering "already 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from wmsync.sandbox import Sandbox, default_db_path
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
+from wmsync.sandbox import Sandbox
 
 
 @pytest.mark.parametrize(("order", "carrier", "tracking", "open_line"), [

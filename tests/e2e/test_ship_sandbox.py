@@ -3,25 +3,16 @@ the sandbox's own state and request log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from wmsync.sandbox import Sandbox, default_db_path
+from wmsync.sandbox import Sandbox
 
 UPS = "1ZW1X2Y30390010006"
 UPS2 = "1ZW1X2Y30390010015"
 WRITES = ("POST",)
 
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
 
 
 def writes(sb: Sandbox) -> list[str]:

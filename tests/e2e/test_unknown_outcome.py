@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from wmsync.sandbox import Sandbox, default_db_path
+from wmsync.sandbox import Sandbox
 
 UPS = "1ZW1X2Y30390010006"
 
@@ -40,14 +39,6 @@ class LateWrites(httpx.BaseTransport):
             raise httpx.ReadTimeout("timed out", request=request)
         return self.inner.handle_request(request)
 
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
 
 
 def use(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, pattern: str, delay_reads: int | None) -> LateWrites:

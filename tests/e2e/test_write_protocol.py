@@ -3,23 +3,13 @@ lease, and one journal record for "already done"."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from wmsync.journal import ALREADY_DONE, Journal, default_journal_path
-from wmsync.sandbox import Sandbox, default_db_path
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
+from wmsync.sandbox import Sandbox
 
 
 @pytest.fixture

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from wmsync.sandbox import Sandbox, default_db_path
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    yield sb
-    sb.close()
+from wmsync.sandbox import Sandbox
 
 
 def _po_only_on_walmart(sb: Sandbox) -> str:

@@ -4,25 +4,16 @@ nothing is sent; durations that are not numbers are usage errors (exit 2)."""
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from wmsync.journal import Journal, default_journal_path
-from wmsync.sandbox import Sandbox, default_db_path
+from wmsync.sandbox import Sandbox
 
 SHIP = ("ship", "000000101", "--store", "sandbox", "--carrier", "UPS", "--tracking", "1ZW1X2Y30390010006")
 
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(default_db_path())
-    sb.ensure_seeded()
-    sb.clear_request_log()
-    yield sb
-    sb.close()
 
 
 def nothing_sent(sb: Sandbox) -> bool:
