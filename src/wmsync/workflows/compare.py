@@ -35,8 +35,8 @@ from wmsync.journal import PENDING, Operation
 from wmsync.timeparse import from_epoch_ms, parse_commerce_time, rfc3339
 from wmsync.tracking_key import same_tracking, tracking_key
 from wmsync.walmart import rules
-from wmsync.walmart.models import OrderLine, WalmartOrder, line_sort_key
-from wmsync.workflows.pairing import CommercePackage, commerce_packages, item_skus
+from wmsync.walmart.models import OrderLine, WalmartOrder
+from wmsync.workflows.pairing import CommercePackage, commerce_packages, item_skus, lines_by_sku
 from wmsync.workflows.status_report import (
     BY_HAND_COMMERCE,
     BY_HAND_SELLER_CENTER,
@@ -96,9 +96,7 @@ class _Comparison:
         self.via_direct = " --via direct" if channel_manager else ""
         self.walmart_skus = {ln.sku for ln in wm.lines}
         self.item_sku = item_skus(order, self.walmart_skus)
-        self.lines_by_sku: dict[str, list[OrderLine]] = {}
-        for ln in sorted(wm.lines, key=lambda x: line_sort_key(x.lineNumber)):
-            self.lines_by_sku.setdefault(ln.sku, []).append(ln)
+        self.lines_by_sku = lines_by_sku(wm)
         self.packages = commerce_packages(order, shipments, self.item_sku)
         self.diffs: list[Difference] = []
         self.notes: list[str] = []

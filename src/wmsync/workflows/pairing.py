@@ -14,7 +14,7 @@ from datetime import datetime
 
 from wmsync.commerce.models import Order, OrderItem, Shipment
 from wmsync.timeparse import parse_commerce_time
-from wmsync.walmart.models import WalmartOrder
+from wmsync.walmart.models import OrderLine, WalmartOrder, line_sort_key
 
 
 def commerce_sku_items(
@@ -37,6 +37,14 @@ def commerce_sku_items(
 
 def walmart_skus(wm: WalmartOrder) -> set[str]:
     return {line.sku for line in wm.lines}
+
+
+def lines_by_sku(wm: WalmartOrder) -> dict[str, list[OrderLine]]:
+    """Walmart's lines grouped by SKU, each group in line-number order (one SKU may span several lines)."""
+    out: dict[str, list[OrderLine]] = {}
+    for ln in sorted(wm.lines, key=lambda x: line_sort_key(x.lineNumber)):
+        out.setdefault(ln.sku, []).append(ln)
+    return out
 
 
 def sku_of_item(order: Order, item: OrderItem, skus: set[str]) -> str:

@@ -20,7 +20,6 @@ from wmsync.errors import RefusedError, UsageError
 from wmsync.tracking_key import tracking_key
 from wmsync.walmart import rules
 from wmsync.walmart.models import (
-    OrderLine,
     ShipCarrierName,
     ShipLine,
     ShipLineStatus,
@@ -168,9 +167,7 @@ def plan_package(
         )
 
     walmart_skus = pairing.walmart_skus(wm)
-    lines_by_sku: dict[str, list[OrderLine]] = {}  # look-ups by SKU, not a scan of every line per item
-    for line in wm.lines:
-        lines_by_sku.setdefault(line.sku, []).append(line)
+    by_sku = pairing.lines_by_sku(wm)  # look-ups by SKU, not a scan of every line per item
     notes: list[str] = []
     shipment = existing if existing is not None else shipment_with_track(pair.shipments, tracking)
     # Magento's canShip(): no shipment on orders that are cancelled, closed, on hold or in payment review
@@ -218,7 +215,7 @@ def plan_package(
                         f"SKU {sku!r} is not on order {order.increment_id}",
                         hint="the order's SKUs: " + ", ".join(known),
                     )
-                open_wm = sum(line.open_qty for line in lines_by_sku.get(sku, ())) + shipped_t.get(sku, 0)
+                open_wm = sum(line.open_qty for line in by_sku.get(sku, ())) + shipped_t.get(sku, 0)
                 left = min(item.qty_to_ship, open_wm)
                 want = left if asked is None else asked
                 if want > left or left == 0:
@@ -239,7 +236,7 @@ def plan_package(
                             "package (SKUs are matched exactly)"
                         )
                     continue
-                open_wm = sum(line.open_qty for line in lines_by_sku.get(sku, ())) + shipped_t.get(sku, 0)
+                open_wm = sum(line.open_qty for line in by_sku.get(sku, ())) + shipped_t.get(sku, 0)
                 qty = min(left, open_wm)
                 if qty > 0:
                     sku_qty[sku] = sku_qty.get(sku, 0) + qty
@@ -283,7 +280,7 @@ def plan_package(
         cancelled_skus = [
             s
             for s in need
-            if all(line.open_qty == 0 and line.qty_in("Cancelled") for line in lines_by_sku.get(s, ()))
+            if all(line.open_qty == 0 and line.qty_in("Cancelled") for line in by_sku.get(s, ()))
         ]
         if cancelled_skus:
             raise RefusedError(f"{', '.join(cancelled_skus)} cancelled on Walmart; it cannot be shipped")

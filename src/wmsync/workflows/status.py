@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from wmsync.errors import NotFoundError, OrderNotFoundError
 from wmsync.timeparse import from_epoch_ms
-from wmsync.walmart.models import OrderLine
 from wmsync.workflows.base import poll
 from wmsync.workflows.compare import compare
 from wmsync.workflows.context import Context
 from wmsync.workflows.orders_list import FULFILMENT_FILTERS, STATUS_FILTERS, ListStats, list_orders
+from wmsync.workflows.pairing import lines_by_sku
 from wmsync.workflows.session import order_session
 from wmsync.workflows.status_report import (
     CHANNEL_MANAGER_WINDOW,
@@ -69,9 +69,6 @@ def _walmart_only(ctx: Context, value: str) -> StatusReport | None:
         wm = ctx.walmart.get_order(po)
     except NotFoundError:
         return None
-    lines_by_sku: dict[str, list[OrderLine]] = {}
-    for ln in wm.lines:
-        lines_by_sku.setdefault(ln.sku, []).append(ln)
     why = "not imported into Commerce yet: Walmart has the order, no Commerce order carries its PO"
     return StatusReport(
         verdict=PENDING_VERDICT,
@@ -79,7 +76,7 @@ def _walmart_only(ctx: Context, value: str) -> StatusReport | None:
         purchase_order_id=po,
         commerce_state=None,
         walmart_status=wm.overall_status(),
-        lines=line_views(wm, lines_by_sku, [], {}),
+        lines=line_views(wm, lines_by_sku(wm), [], {}),
         differences=[],
         notes=[
             f"{why}; Channel Manager imports Walmart orders every few minutes — if it stays missing, check the "
