@@ -223,6 +223,12 @@ class _Comparison:
         """Every unit on a Commerce shipment must show on Walmart as shipped with one of its tracking numbers."""
         self._walmart_tracks()
         several = any(len(p.tracks) != 1 for p in self.packages)
+        # tracking key -> the Commerce shipments that carry it (more than one: runs that did not share state)
+        self.track_holders: dict[str, list[CommercePackage]] = {}
+        for pkg in self.packages:
+            for key in {tracking_key(n) for n in pkg.numbers}:
+                self.track_holders.setdefault(key, []).append(pkg)
+        self.duplicates_named: set[tuple[str, str]] = set()
         for pkg in self.packages:
             if not pkg.tracks:
                 for sku, qty in sorted(pkg.sku_qty.items()):
@@ -248,7 +254,43 @@ class _Comparison:
                 if qty > covered:
                     self._not_on_walmart(pkg, sku, qty - covered, several)
 
+    def _duplicate_shipments(self, pkg: CommercePackage, sku: str) -> bool:
+        """Units of ``pkg`` not on Walmart because another Commerce shipment already carries the same tracking
+        number, which Walmart shows: one package recorded twice in Commerce (two runs that did not share state).
+        Named once per tracking number and SKU, with a repair that does not send the operator back to
+        ``wmsync ship`` (it answers "already done"). True when that is what this is."""
+        for key in sorted({tracking_key(n) for n in pkg.numbers}):
+            holders = [p for p in self.track_holders.get(key, []) if p.sku_qty.get(sku, 0) > 0]
+            w_units = self.w_by_track.get(sku, {}).get(key, 0)
+            if len(holders) < 2 or w_units <= 0:
+                continue
+            if (key, sku) in self.duplicates_named:
+                return True
+            self.duplicates_named.add((key, sku))
+            num = self.w_spelling.get(key, key)
+            c_units = sum(p.sku_qty[sku] for p in holders)
+            labels = ", ".join(f"#{p.shipment_id}" if p.shipment_id is not None else "(no id)" for p in holders)
+            sku_lines = self.lines_by_sku.get(sku, [])
+            self.add(
+                "duplicate_commerce_shipments",
+                sku,
+                f"several Commerce shipments for one tracking number: shipments {labels} all carry {num} "
+                f"({c_units} × {sku} in Commerce); Walmart shows {num} for {w_units} × {sku}",
+                f"{BY_HAND_COMMERCE}: two runs that did not share state each recorded this package, and Magento "
+                f"cannot delete a shipment. Ask the warehouse what left with {num}. If {w_units} × {sku}, as "
+                f"Walmart shows, nothing more goes to Walmart under {num}: note on the Commerce order that the "
+                f"extra shipment records units still in stock, and ship those with their own tracking number "
+                f"when they leave. If {c_units} × {sku} left in that package, add the rest to the shipment in "
+                "Walmart Seller Center. Shared state (README: set-up for teams) prevents this",
+                line_number=first_line(sku_lines),
+                tracking_number=num,
+            )
+            return True
+        return False
+
     def _not_on_walmart(self, pkg: CommercePackage, sku: str, missing: int, several: bool) -> None:
+        if self._duplicate_shipments(pkg, sku):
+            return
         sku_lines = self.lines_by_sku.get(sku, [])
         num0, code0, title0 = pkg.tracks[0]
         carrier = rules.walmart_carrier_of_track(code0, title0)
@@ -546,7 +588,7 @@ class _Comparison:
                     )
                     or (op.kind == "cancel" and "cancel" in d.kind)
                     or op.kind not in ("ship", "cancel")
-                )
+                ) and d.kind != "duplicate_commerce_shipments"  # a duplicate never settles by waiting
                 if related and not d.pending:
                     self.diffs[i] = replace(d, pending=True)
         if self.cm and not open_ops and any(d.pending for d in self.diffs):

@@ -96,6 +96,18 @@ def create_commerce_shipment(op: Operation, plan_: ShipPlan, pkg: Package) -> No
         found = shipment_with_track(shipments, tracking)
         return None if found is None else (found.entity_id or 0)
 
+    # The plan creates a shipment only when none carries this tracking number. Another machine (its own data
+    # directory, so its own leases) may have created one since the plan read Commerce: read again just before
+    # the write, which narrows that window to one round trip. Shared state closes it.
+    other = find()
+    if other is not None:
+        ctx.note(
+            f"Commerce shipment #{other} with tracking number {tracking} was created meanwhile by another run; "
+            "not creating a second one"
+        )
+        op.step("commerce_ship", "done", {"shipment_id": other, "note": "created by another run"})
+        return
+
     write_step(
         op,
         "commerce_ship",
