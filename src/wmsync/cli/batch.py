@@ -294,7 +294,9 @@ def _run(
     work: Callable[[Any, Any], Outcome],
     skip_invalid: bool,
     jsonl: bool,
+    prepare: Callable[[list[list[Any]]], None] | None = None,
 ) -> None:
+    """``prepare`` is given the groups of jobs about to run (one group per order, in the order they run)."""
     import gc
 
     from wmsync.workflows.batch import ALREADY, DoneIndex, Outcome, by_order, invalid_results
@@ -343,9 +345,12 @@ def _run(
 
         from wmsync.workflows.runner import run_jobs
 
+        groups = by_order(to_run)
+        if prepare is not None:
+            prepare(groups)
         try:
             with reporter.progress(pending_rows):
-                run_jobs(by_order(to_run), one, workers=workers_setting(), on_outcome=report, stop=stop)
+                run_jobs(groups, one, workers=workers_setting(), on_outcome=report, stop=stop)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -400,13 +405,20 @@ def run_ship_file(
         return batch.validate_ship(records, st.config, now=datetime.now(UTC), errors=errors,
                                    skip_format_check=skip_format_check)
 
+    prefetch: list[batch.OrderPrefetch] = []
+
+    def prepare(groups: list[list[batch.ShipPackage]]) -> None:
+        # Commerce read in bulk: many order numbers per search, chunk by chunk as the workers reach them
+        prefetch.append(batch.OrderPrefetch(rt.commerce(), st.config, [g[0].order for g in groups],
+                                            now=rt.journal().now))
+
     def work(pkg: batch.ShipPackage, parts: tuple[Journal, RowWalmart]) -> Outcome:
         journal, walmart = parts
         ctx = rt.context(settings).with_(journal=journal, walmart=cast("WalmartClient", walmart))
-        return batch.ship_package(ctx, pkg, opts)
+        return batch.ship_package(ctx, pkg, opts, prefetch[0] if prefetch else None)
 
     _run(rt, path, kind="ship", validate=validate, is_done=lambda d, job: d.ship_done(job), work=work,
-         skip_invalid=skip_invalid, jsonl=jsonl)
+         skip_invalid=skip_invalid, jsonl=jsonl, prepare=prepare)
 
 
 def run_cancel_file(

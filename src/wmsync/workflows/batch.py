@@ -36,6 +36,7 @@ from wmsync.workflows.batch_check import (
 )
 from wmsync.workflows.batch_file import MAX_FIELD, MAX_LINE, FileFormatError, Format, Record, RowError, read_records
 from wmsync.workflows.context import Context
+from wmsync.workflows.prefetch import OrderPrefetch
 from wmsync.workflows.runner import (
     ALREADY,
     CONFIRMED,
@@ -69,6 +70,7 @@ __all__ = [
     "DoneIndex",
     "FileFormatError",
     "Format",
+    "OrderPrefetch",
     "Outcome",
     "Record",
     "RowError",
@@ -186,8 +188,10 @@ class RunOptions:
     ship_date: datetime | None = None  # for rows without a ship_date of their own
 
 
-def ship_package(ctx: Context, pkg: ShipPackage, opts: RunOptions) -> Outcome:
-    """Run one package with the single-order workflow."""
+def ship_package(
+    ctx: Context, pkg: ShipPackage, opts: RunOptions, prefetch: OrderPrefetch | None = None
+) -> Outcome:
+    """Run one package with the single-order workflow (its Commerce order from ``prefetch`` when it holds it)."""
     from wmsync.workflows import ship as wf
 
     req = wf.ShipRequest(
@@ -202,8 +206,17 @@ def ship_package(ctx: Context, pkg: ShipPackage, opts: RunOptions) -> Outcome:
         override_intent_to_cancel=opts.override_intent_to_cancel,
         skip_format_check=opts.skip_format_check,
     )
+    got = prefetch.take(pkg.order) if prefetch is not None else None
     try:
-        done = wf.execute(ctx, req, dry_run=opts.dry_run, lock_timeout=opts.lock_timeout)
+        done = wf.execute(
+            ctx,
+            req,
+            dry_run=opts.dry_run,
+            lock_timeout=opts.lock_timeout,
+            order=got.order if got else None,
+            shipments=got.shipments if got else None,
+            read_at=got.read_at if got else None,
+        )
     except Exception as exc:
         return outcome_of_error(exc)
     return Outcome(str(done.result), 0, purchase_order_id=done.purchase_order_id)

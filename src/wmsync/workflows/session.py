@@ -29,11 +29,19 @@ class OrderSession:
 
 @contextmanager
 def order_session(
-    ctx: Context, order_arg: str, *, dry_run: bool, lock_timeout: float, order: Order | None = None
+    ctx: Context,
+    order_arg: str,
+    *,
+    dry_run: bool,
+    lock_timeout: float,
+    order: Order | None = None,
+    read_at: float | None = None,
 ) -> Iterator[OrderSession]:
-    """``order``: the Commerce order when the caller has just read it (``wmsync sync``), so it is not searched
-    again. A dry run reads only and takes no lease."""
-    read_at = ctx.journal.now()
+    """``order``: the Commerce order when the caller has read it in bulk (``wmsync sync``, file runs), so it is
+    not searched again; ``read_at``: the journal time of that read, so a change another run made since is
+    noticed. A dry run reads only and takes no lease."""
+    if order is None or read_at is None:
+        read_at = ctx.journal.now()
     if order is None:
         order = find_commerce_order(ctx.commerce, ctx.store, order_arg)
     po = purchase_order_of(order, ctx.store)

@@ -209,16 +209,18 @@ def execute(
     lock_timeout: float = 60.0,
     order: Order | None = None,
     shipments: list[Shipment] | None = None,
+    read_at: float | None = None,
 ) -> ShipOutcome:
     """Read → plan → act → confirm. Raises WmsyncError on refusal/failure, UnconfirmedError (with the outcome)
     when Walmart did not show it in time.
 
-    ``order`` and ``shipments``: the Commerce order and its shipments when the caller has just read them in
-    bulk (``wmsync sync``), so they are not searched again; the Walmart order is always read afresh once the
-    order's lease is held."""
+    ``order`` and ``shipments``: the Commerce order and its shipments when the caller has read them in bulk
+    (``wmsync sync``, file runs), so they are not searched again, and ``read_at`` the journal time of that read;
+    the Walmart order is always read afresh once the order's lease is held."""
     req = replace(req, items=commerce_sku_items(req.items, ctx.store.skus))
     precheck(ctx.store, req)
-    with order_session(ctx, req.order, dry_run=dry_run, lock_timeout=lock_timeout, order=order) as session:
+    with order_session(ctx, req.order, dry_run=dry_run, lock_timeout=lock_timeout, order=order,
+                       read_at=read_at) as session:
         ctx, order, po = session.ctx, session.order, session.purchase_order_id
         if session.changed and shipments is not None:
             shipments = ctx.commerce.list_shipments(order.entity_id)

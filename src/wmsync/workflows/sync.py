@@ -96,6 +96,7 @@ class Item:
     shipments: list[Shipment]
     walmart: WalmartOrder | None
     reason: str  # why it is checked: "commerce" (changed, work to do), "walmart" (changed), "outstanding"
+    read_at: float | None = None  # journal time of the Commerce read
 
 
 # ---------------------------------------------------------------------------------------------- window
@@ -228,6 +229,9 @@ class _Source:
         self.outstanding = set(outstanding)
         self.pattern = re.compile(ctx.store.po_pattern)
         self.seen: set[str] = set()
+        # journal time just before the Commerce read that is being handed out (earlier than the read: a change
+        # made meanwhile is then noticed, never missed)
+        self.read_at: float | None = None
         self.error: BaseException | None = None
 
     def _po(self, order: Order) -> str | None:
@@ -245,6 +249,7 @@ class _Source:
         store = self.ctx.store
         groups = [[Filter("updated_at", commerce_time(self.start), "gteq")], [Filter(store.po_field, None, "notnull")]]
         stream = self.ctx.commerce.search_orders(groups, page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),))
+        self.read_at = self.ctx.journal.now()
         for page in _chunks(stream, PAGE_SIZE):
             self.report.commerce_orders += len(page)
             self.ctx.progress(f"read {self.report.commerce_orders} changed Commerce orders")
@@ -254,6 +259,7 @@ class _Source:
             sorted(po for po in self.outstanding if po not in self.seen and po not in self.changed),
         )
         for chunk in _chunks(rest, PAGE_SIZE):
+            self.read_at = self.ctx.journal.now()
             orders = list(
                 self.ctx.commerce.search_orders(
                     [[Filter(store.po_field, ",".join(chunk), "in")]],
@@ -276,6 +282,7 @@ class _Source:
             page.append((order, po))
         if not page:
             return
+        read_at = self.read_at
         shipments = shipments_of(ctx.commerce, [o for o, _ in page])
         done = ctx.journal.done_operations(ctx.store_name, "ship", [po for _, po in page])
         cancels = ctx.journal.done_operations(ctx.store_name, "cancel", [po for _, po in page])
@@ -297,7 +304,7 @@ class _Source:
                 continue
             listed = self.changed.get(po)
             wm = WalmartOrder.model_validate_json(listed) if listed is not None else None
-            yield [Item(order, po, ships, wm, reason)]
+            yield [Item(order, po, ships, wm, reason, read_at)]
 
 
 # ---------------------------------------------------------------------------------------------- acting
@@ -365,6 +372,7 @@ def check_order(ctx: Context, opts: SyncOptions, item: Item, *, own_ids: bool = 
                 lock_timeout=opts.lock_timeout,
                 order=order,
                 shipments=item.shipments,
+                read_at=item.read_at,
             )
             outcome = Outcome(str(shipped.result))
         except Exception as exc:
