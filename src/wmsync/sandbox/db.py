@@ -146,6 +146,9 @@ CREATE TABLE IF NOT EXISTS w_orders (
 );
 CREATE INDEX IF NOT EXISTS w_orders_date ON w_orders (order_date);
 CREATE INDEX IF NOT EXISTS w_orders_customer ON w_orders (customer_order_id);
+-- the order listing: filter by node type and date, sorted newest first, paged. Covering, so neither the count
+-- nor a page reads the table (a sort per page made listing 50,000 orders quadratic)
+CREATE INDEX IF NOT EXISTS w_orders_list ON w_orders (ship_node_type, order_date, po, last_modified);
 
 CREATE TABLE IF NOT EXISTS w_lines (
     po TEXT NOT NULL,
