@@ -475,7 +475,7 @@ class _Comparison:
             c_cancel = self.c_cancelled.get(sku, 0)
             if w_cancel > c_cancel:
                 extra = w_cancel - c_cancel
-                if whole_note or noted_qty.get(sku, 0) >= extra:
+                if (whole_note and not self._commerce_cancel_left()) or noted_qty.get(sku, 0) >= extra:
                     where = lines_text([ln.lineNumber for ln in sku_lines if ln.qty_in("Cancelled")])
                     self.notes.append(
                         f"Walmart cancelled {extra} × {sku} ({where}); wmsync recorded it as a Commerce order "
@@ -485,6 +485,16 @@ class _Comparison:
                     self._cancel_not_in_commerce(sku, sku_lines, extra, c_cancel)
             elif c_cancel > w_cancel:
                 self._cancel_not_on_walmart(sku, sku_lines, c_cancel - w_cancel)
+
+    def _commerce_cancel_left(self) -> bool:
+        """After a whole-order cancel that wmsync recorded only as a comment (``--walmart-only``): the Commerce
+        order is still to be cancelled — it is open and Magento would cancel it, or it waits on a hold or a
+        payment review. Not when only a refund is left (invoiced, shipped, complete)."""
+        from wmsync.workflows.cancel import commerce_refusal
+
+        if self.order.state == "canceled":
+            return False
+        return commerce_refusal(self.order) is None or self.order.state in ("holded", "payment_review")
 
     def _cancel_not_in_commerce(self, sku: str, sku_lines: list[OrderLine], extra: int, c_cancel: int) -> None:
         cancelled_lines = [ln.lineNumber for ln in sku_lines if ln.qty_in("Cancelled")]

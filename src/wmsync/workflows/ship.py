@@ -1,6 +1,6 @@
 """``wmsync ship``: read both sides → plan (pure, :mod:`wmsync.workflows.ship_plan`) → act → confirm.
 
-Per package, in order: acknowledge Created Walmart lines (direct mode), create the Commerce shipment, post the
+Per package, in order: acknowledge Created Walmart lines (both modes), create the Commerce shipment, post the
 shipment to Walmart (direct mode), wait until Walmart shows it. Each write is a journalled step
 (:mod:`wmsync.workflows.steps`), so a re-run after a crash or an unknown outcome ships exactly what is missing
 and never creates a second shipment for one tracking number on either side."""
@@ -58,7 +58,7 @@ def requests_of(plan_: ShipPlan) -> tuple[PlannedRequest, ...]:
     po, order = plan_.purchase_order_id, plan_.order
     out: list[PlannedRequest] = []
     for pkg in plan_.packages:
-        if pkg.acknowledge and plan_.via == "direct":
+        if pkg.acknowledge:
             out.append(PlannedRequest("walmart", "POST", f"/v3/orders/{po}/acknowledge", None))
         if pkg.commerce_body is not None:
             out.append(PlannedRequest("commerce", "POST", f"/V1/order/{order.entity_id}/ship", pkg.commerce_body))
@@ -75,9 +75,9 @@ def _walmart_order(ctx: Context, po: str) -> WalmartOrder:
 
 
 def acknowledge(op: Operation, plan_: ShipPlan, pkg: Package, latest: WalmartOrder) -> WalmartOrder:
-    """Created lines are acknowledged first (direct mode): Walmart ships only acknowledged lines. Safe to repeat,
-    so not guarded."""
-    if not (pkg.acknowledge and plan_.via == "direct"):
+    """Created lines are acknowledged first, in both modes: Walmart ships only acknowledged lines, and Channel
+    Manager's push of the Commerce shipment fails on a Created one. Safe to repeat, so not guarded."""
+    if not pkg.acknowledge:
         return latest
     op.ctx.progress("acknowledging Walmart lines")
     op.step("acknowledge", "started")

@@ -306,11 +306,17 @@ def plan_package(
                     )
                 intent = True
             if line.created_qty > 0:
-                acknowledge = via == "direct"
+                # in both modes: Walmart ships only acknowledged lines, and Channel Manager's push of the
+                # Commerce shipment fails on a Created one
+                acknowledge = True
         if acknowledge:
             notes.append("some Walmart lines are still Created: they will be acknowledged first")
         if via == "channel-manager":
-            notes.append("channel-manager mode: Channel Manager posts the shipment to Walmart; wmsync only waits")
+            notes.append(
+                "channel-manager mode: Channel Manager posts the shipment to Walmart; wmsync "
+                + ("acknowledges the Created lines, creates the Commerce shipment and waits" if acknowledge
+                   else "creates the Commerce shipment and waits")
+            )
 
     # 3. Bodies.
     commerce_body = None
