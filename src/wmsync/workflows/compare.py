@@ -69,12 +69,14 @@ def compare(
     now: float,
     *,
     channel_manager: bool = False,
+    resend_quiet: float = 0.0,
 ) -> StatusReport:
     """Both sides of one order → verdict, differences with repairs, per-line view and history. Pure.
 
     ``now`` is epoch seconds; ``journal_ops`` the journal's operations for this PO (any state);
-    ``channel_manager`` whether Channel Manager pushes this store's Commerce changes to Walmart."""
-    return _Comparison(order, shipments, walmart_order, journal_ops, now, channel_manager).run()
+    ``channel_manager`` whether Channel Manager pushes this store's Commerce changes to Walmart;
+    ``resend_quiet`` how long a write whose outcome was unknown is held back (it may still be in flight)."""
+    return _Comparison(order, shipments, walmart_order, journal_ops, now, channel_manager, resend_quiet).run()
 
 
 class _Comparison:
@@ -86,8 +88,10 @@ class _Comparison:
         ops: Sequence[Operation],
         now: float,
         channel_manager: bool,
+        resend_quiet: float = 0.0,
     ) -> None:
         self.order, self.wm, self.ops, self.now = order, wm, ops, now
+        self.resend_quiet = resend_quiet
         self.cm = channel_manager
         self.now_dt = datetime.fromtimestamp(now, tz=UTC)
         self.po = str(wm.purchaseOrderId)
@@ -601,6 +605,7 @@ class _Comparison:
                 ) and d.kind != "duplicate_commerce_shipments"  # a duplicate never settles by waiting
                 if related and not d.pending:
                     self.diffs[i] = replace(d, pending=True)
+        self._in_flight()
         if self.cm and not open_ops and any(d.pending for d in self.diffs):
             self.pending_reasons.append(
                 f"channel-manager mode: Channel Manager may still push it (allow {CHANNEL_MANAGER_WINDOW // 60} "
@@ -612,6 +617,36 @@ class _Comparison:
                     f"the journal shows a {op.kind} started at {rfc3339(op.created_at)} that did not finish "
                     "(crashed, or still running); re-running the same command completes it"
                 )
+
+    def _in_flight(self) -> None:
+        """A write whose outcome was unknown, less than ``resend_quiet`` ago, may still reach the service: what
+        it covers is pending (wmsync will not send it again before then), not diverged with a repair that
+        would be refused."""
+        for op in self.ops:
+            for step, info in op.steps.items():
+                if info.get("state") not in ("started", "unknown"):
+                    continue
+                since = float(info.get("updated_at") or 0)
+                until = since + self.resend_quiet
+                if until <= self.now:
+                    continue
+                what = step.replace("_", " ")
+                self.pending_reasons.append(
+                    f"the {what} sent at {rfc3339(since)} got no answer and may still be in flight; wmsync does not "
+                    f"send it again before {rfc3339(until)}, then a re-run settles it"
+                )
+                track = op.params.get("tracking_number") if op.kind == "ship" else None
+                for i, d in enumerate(self.diffs):
+                    related = (
+                        (
+                            op.kind == "ship"
+                            and "shipment" in d.kind
+                            and (track is None or same_tracking(d.tracking_number, track))
+                        )
+                        or (op.kind == "cancel" and "cancel" in d.kind)
+                    ) and d.kind != "duplicate_commerce_shipments"
+                    if related and not d.pending:
+                        self.diffs[i] = replace(d, pending=True)
 
     def other_notes(self) -> None:
         created = [ln.lineNumber for ln in self.wm.lines if ln.created_qty > 0]

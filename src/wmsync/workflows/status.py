@@ -102,6 +102,7 @@ def _read_both(ctx: Context, order_arg: str) -> StatusReport:
             ops,
             ctx.clock.time(),
             channel_manager=uses_channel_manager(ctx.store, ops),
+            resend_quiet=ctx.settings.resend_quiet,
         )
 
 
@@ -111,6 +112,28 @@ def watch(ctx: Context, order_arg: str) -> StatusReport:
     report = read_status(ctx, order_arg)
     if not ctx.settings.wait or report.verdict != PENDING_VERDICT:
         return report
+    report = _wait(ctx, order_arg, report)
+    if report.verdict == IN_SYNC and report.purchase_order_id is not None:
+        _record_confirmed(ctx, report.purchase_order_id)
+    return report
+
+
+def _record_confirmed(ctx: Context, po: str) -> None:
+    """Both sides agree now: operations on this PO still journalled ``pending`` were confirmed (by Walmart
+    showing them), and the journal says so rather than leaving them open."""
+    from wmsync.journal import CONFIRMED, PENDING
+
+    for op in ctx.journal.history(ctx.store_name, po, limit=50):
+        if op.state == PENDING:
+            ctx.journal.finish(
+                op.id,
+                CONFIRMED,
+                result={"result": "confirmed", "confirmed_by": "status --wait"},
+                correlation_ids=op.correlation_ids,
+            )
+
+
+def _wait(ctx: Context, order_arg: str, report: StatusReport) -> StatusReport:
     box = [report]
 
     def check() -> bool:

@@ -359,7 +359,9 @@ def check_order(ctx: Context, opts: SyncOptions, item: Item, *, own_ids: bool = 
         return result
     ops = journal.history(ctx.store_name, po, limit=20)
     cm = uses_channel_manager(ctx.store, ops) or ctx.store.submit == "channel-manager"
-    report = compare(order, item.shipments, wm, ops, ctx.clock.time(), channel_manager=cm)
+    report = compare(
+        order, item.shipments, wm, ops, ctx.clock.time(), channel_manager=cm, resend_quiet=ctx.settings.resend_quiet
+    )
     diffs = list(report.differences)
     problems: list[int] = []
     ship_needed = not cm and any(d.kind == SHIP_DIFF and not d.pending for d in diffs)
