@@ -166,15 +166,32 @@ def cancel(
     rt.out.emit(result, lambda c: render_cancel(c, result))
 
 
+def cancel_headline(result: dict[str, Any]) -> str:
+    """What happened, from the result and the writes this run made (``sent``): "confirmed by Walmart" only
+    when this run cancelled on Walmart and Walmart shows it."""
+    res, sent = result["result"], set(result.get("sent") or ())
+    walmart, commerce = "walmart_cancel" in sent, "commerce_cancel" in sent
+    noted = "commerce_comment" in sent
+    if res == "dry_run":
+        return "Dry run — nothing sent"
+    also = "; Commerce order cancelled" if commerce else ""
+    if walmart:
+        if res == "pending":
+            return "Sent to Walmart; Walmart has not confirmed the cancellation yet" + also
+        return "Cancelled and confirmed by Walmart" + also
+    if commerce:
+        return "Cancelled in Commerce; Walmart had it already"
+    if noted:
+        return "Recorded on the Commerce order; Walmart had it already"
+    if res == "pending":
+        return "Walmart has not shown the cancellation yet (an earlier run sent it; nothing sent again)"
+    return "Already cancelled — nothing sent"
+
+
 def render_cancel(console: Console, result: dict[str, Any]) -> None:
     from wmsync.cli.ship import render_lines, render_requests
 
-    head = {
-        "confirmed": "Cancelled and confirmed by Walmart",
-        "already_done": "Already cancelled — nothing sent",
-        "pending": "Sent — Walmart has not confirmed the cancellation yet",
-        "dry_run": "Dry run — nothing sent",
-    }.get(result["result"], result["result"])
+    head = cancel_headline(result)
     done = result["result"] == "already_done"
     reason = "" if done else f", reason {result['reason']}"  # when done, the lines show Walmart's own reasons
     console.print(f"{head}: order {result['order']} (PO {result['purchase_order_id']}){reason}", markup=False)

@@ -154,14 +154,38 @@ def ship(
     rt.out.emit(result, lambda c: render_ship(c, result))
 
 
+def ship_headline(result: dict[str, Any]) -> str:
+    """What happened, from the result and the writes this run made (``sent``): never "confirmed by Walmart"
+    unless Walmart showed it, never "sent" when an earlier run sent it."""
+    res, sent = result["result"], set(result.get("sent") or ())
+    commerce, walmart = "commerce_ship" in sent, "walmart_ship" in sent
+    created = "Commerce shipment created; " if commerce else ""
+    if res == "dry_run":
+        return "Dry run — nothing sent"
+    if result.get("via") == "channel-manager":
+        if res == "confirmed":
+            return created + "Walmart shows it (posted by Channel Manager)"
+        if res == "pending":
+            return created + "Walmart confirmation pending (Channel Manager posts it)"
+        return created + "Walmart had it already" if commerce else "Already done — nothing sent"
+    if res == "confirmed":
+        if walmart:
+            return "Shipped and confirmed by Walmart" + ("" if commerce else " (the Commerce shipment existed)")
+        if commerce:
+            return created + "Walmart had it already"
+        return "Confirmed by Walmart — an earlier run sent it; nothing sent again"
+    if res == "pending":
+        if walmart:
+            return created + "sent to Walmart; Walmart confirmation pending"
+        return created + "Walmart confirmation pending (an earlier run sent it; nothing sent to Walmart again)"
+    if res == "already_done":
+        return created + "Walmart had it already" if commerce else "Already done — nothing sent"
+    return str(res)
+
+
 def render_ship(console: Console, result: dict[str, Any]) -> None:
     res = result["result"]
-    head = {
-        "confirmed": "Shipped and confirmed by Walmart",
-        "already_done": "Already done — nothing sent",
-        "pending": "Sent — Walmart has not confirmed yet",
-        "dry_run": "Dry run — nothing sent",
-    }.get(res, res)
+    head = ship_headline(result)
     tracking = f" — {result['carrier']} {result['tracking_number']}" if result.get("tracking_number") else ""
     console.print(
         f"{head}: order {result['order']} (PO {result['purchase_order_id']}){tracking}", markup=False

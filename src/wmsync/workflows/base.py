@@ -250,6 +250,18 @@ def settle_unknown(
     )
 
 
+#: how messages name a journalled write step
+_STEP_WORDS = {
+    "commerce_ship": "the Commerce shipment",
+    "walmart_ship": "the Walmart shipping update",
+    "walmart_cancel": "the Walmart cancellation",
+    "commerce_cancel": "the Commerce cancel",
+    "commerce_comment": "the Commerce order comment",
+    "commerce_intent": "the Commerce order comment",
+    "acknowledge": "the Walmart acknowledge",
+}
+
+
 def guard_resend(journal: Journal, store: str, op_key: str, step: str, *, now: float, quiet: float) -> None:
     """Refuse to send ``step`` again while an earlier attempt whose outcome was unknown may still be in flight."""
     from wmsync.errors import OutcomeUnknownError
@@ -258,9 +270,15 @@ def guard_resend(journal: Journal, store: str, op_key: str, step: str, *, now: f
         info = op.steps.get(step)
         if info and info["state"] in ("started", "unknown") and now - float(info["updated_at"]) < quiet:
             wait = quiet - (now - float(info["updated_at"]))
+            what = _STEP_WORDS.get(step, step.replace("_", " "))
+            how = (
+                "got no answer"
+                if info["state"] == "unknown"
+                else "was stopped before it got an answer"
+            )
             raise OutcomeUnknownError(
-                f"an earlier attempt at this {step.replace('_', ' ')} ({info['state']}) may still be in flight on "
-                f"the server; not sending it again for another {wait:.0f}s",
+                f"an earlier attempt at {what} {how} and may still be in flight on the server; not sending it again "
+                f"for another {wait:.0f}s",
                 hint="run the same command again later (resend_quiet setting); `wmsync status` shows both sides",
             )
 

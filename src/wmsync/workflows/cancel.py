@@ -464,6 +464,8 @@ def execute(
             intent_present=cancel_note.has_marker(comments, intent_marker),
         )
 
+        sent: list[str] = []  # the writes this run makes, for the headline
+
         def outcome(
             result: Result, latest: WalmartOrder, requests: tuple[PlannedRequest, ...] | None = None
         ) -> CancelOutcome:
@@ -479,6 +481,7 @@ def execute(
                 lines=line_report(latest),
                 correlation_ids=tuple(ctx.walmart.correlation_ids),
                 requests=requests,
+                sent=tuple(dict.fromkeys(sent)),
             )
 
         if dry_run:
@@ -500,6 +503,7 @@ def execute(
         with operation(
             ctx, kind="cancel", key=key, order_number=order.increment_id, purchase_order_id=po, params=params
         ) as op:
+            op = replace(op, sent=sent)
             latest = run_steps(op, the_plan, wm)
             result, latest = confirm_cancel(op, the_plan, latest)
         done = outcome(result, latest)

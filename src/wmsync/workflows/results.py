@@ -94,6 +94,7 @@ class ShipOutcome:
     correlation_ids: tuple[str, ...]
     requests: tuple[PlannedRequest, ...] | None = None  # dry run only
     packages: tuple[PackageOutcome, ...] | None = None  # several packages only
+    sent: tuple[str, ...] = ()  # the writes this run made: acknowledge, commerce_ship, walmart_ship
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -112,6 +113,7 @@ class ShipOutcome:
             out["packages"] = [p.to_json() for p in self.packages]
         out["lines"] = [line.to_json() for line in self.lines]
         out["correlation_ids"] = list(self.correlation_ids)
+        out["sent"] = list(self.sent)
         return out
 
 
@@ -128,6 +130,7 @@ class CancelOutcome:
     lines: tuple[LineReport, ...]
     correlation_ids: tuple[str, ...]
     requests: tuple[PlannedRequest, ...] | None = None  # dry run only
+    sent: tuple[str, ...] = ()  # the writes this run made: commerce_intent, walmart_cancel, commerce_cancel, …
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -144,6 +147,7 @@ class CancelOutcome:
             out["requests"] = [r.to_json() for r in self.requests]
         out["lines"] = [line.to_json() for line in self.lines]
         out["correlation_ids"] = list(self.correlation_ids)
+        out["sent"] = list(self.sent)
         return out
 
 

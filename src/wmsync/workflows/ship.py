@@ -83,6 +83,7 @@ def acknowledge(op: Operation, plan_: ShipPlan, pkg: Package, latest: WalmartOrd
     op.step("acknowledge", "started")
     acked = op.ctx.walmart.acknowledge(plan_.purchase_order_id)
     op.step("acknowledge", "done")
+    op.sent.append("acknowledge")
     return acked
 
 
@@ -173,8 +174,11 @@ def await_walmart(op: Operation, pkg: Package, po: str, latest: WalmartOrder) ->
     return result, seen or latest
 
 
-def run_package(ctx: Context, plan_: ShipPlan, pkg: Package) -> tuple[Result, WalmartOrder]:
-    """One package, journalled as one operation. Returns (result, latest Walmart order)."""
+def run_package(
+    ctx: Context, plan_: ShipPlan, pkg: Package, sent: list[str] | None = None
+) -> tuple[Result, WalmartOrder]:
+    """One package, journalled as one operation. Returns (result, latest Walmart order); the writes it made
+    are added to ``sent``."""
     order, po = plan_.order, plan_.purchase_order_id
     params = {
         "tracking_number": pkg.tracking_number,
@@ -186,6 +190,8 @@ def run_package(ctx: Context, plan_: ShipPlan, pkg: Package) -> tuple[Result, Wa
     with operation(
         ctx, kind="ship", key=key, order_number=order.increment_id, purchase_order_id=po, params=params
     ) as op:
+        if sent is not None:
+            op = replace(op, sent=sent)  # the caller's list: the writes count even when a later step raises
         if pkg.nothing_to_do and confirmed(plan_.walmart, pkg):
             op.finish(ALREADY_DONE, Result.ALREADY_DONE)
             return Result.ALREADY_DONE, plan_.walmart
@@ -231,6 +237,7 @@ def execute(
         elif req.carrier is None or any(i.qty_shipped > 0 for i in order.items):
             pair.shipments = ctx.commerce.list_shipments(order.entity_id)
         the_plan = plan(pair, ctx.store, req, now_ms=now_ms(ctx.clock))
+        sent: list[str] = []  # the writes this run makes, for the headline
         for note in the_plan.notes:
             ctx.note(note)
         single = the_plan.packages[0] if len(the_plan.packages) == 1 else None
@@ -256,6 +263,7 @@ def execute(
                 correlation_ids=tuple(ctx.walmart.correlation_ids),
                 requests=requests,
                 packages=packages,
+                sent=tuple(dict.fromkeys(sent)),
             )
 
         if dry_run:
@@ -263,7 +271,7 @@ def execute(
         results: list[PackageOutcome] = []
         latest = wm
         for pkg in the_plan.packages:
-            res, latest = run_package(ctx, the_plan, pkg)
+            res, latest = run_package(ctx, the_plan, pkg, sent)
             results.append(PackageOutcome(pkg.tracking_number, pkg.carrier.name, res, dict(pkg.sku_qty)))
         overall = Result.overall(r.result for r in results)
         done = outcome(overall, latest, packages=tuple(results) if len(results) > 1 else None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from wmsync.errors import ApiError, OutcomeUnknownError
@@ -38,6 +38,8 @@ class Operation:
     ctx: Context
     op_id: str
     key: str
+    #: the writes this run made (step names, in order): what the headline says was done
+    sent: list[str] = field(default_factory=list)
 
     def step(
         self, name: str, state: str, detail: dict[str, Any] | None = None, *, correlation_id: str | None = None
@@ -120,6 +122,7 @@ def write_step(
             correlation_id=exc.correlation_id,
         )
     op.step(name, "done", done(value), correlation_id=correlation_id())
+    op.sent.append(name)
     return value
 
 
