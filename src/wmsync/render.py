@@ -65,7 +65,16 @@ class Output:
         return sys.stderr.isatty() and sys.stdin.isatty()
 
     def emit(self, data: Any, human: Callable[[Console], None] | None = None) -> None:
-        """The command's result: JSON on stdout with --json, else the human rendering (or JSON)."""
+        """The command's result: JSON on stdout with --json, else the human rendering (or JSON). Suggested
+        commands in it are completed with the store and --yes (:mod:`wmsync.suggest`)."""
+        from wmsync.suggest import complete_document
+
+        completed = complete_document(data)
+        if completed != data and isinstance(data, dict):
+            data.clear()
+            data.update(completed)  # the human renderer reads the same dict
+        elif completed != data:
+            data = completed
         if self.json_mode or human is None:
             sys.stdout.write(to_json(data) + "\n")
             sys.stdout.flush()
@@ -73,19 +82,27 @@ class Output:
             human(self.out)
 
     def json_line(self, data: Any) -> None:
-        sys.stdout.write(redact(json.dumps(data, ensure_ascii=False, default=str)) + "\n")
+        from wmsync.suggest import complete_document
+
+        sys.stdout.write(redact(json.dumps(complete_document(data), ensure_ascii=False, default=str)) + "\n")
         sys.stdout.flush()
 
     def info(self, message: str) -> None:
-        self.err.print(redact(message), markup=False)
+        from wmsync.suggest import complete_text
+
+        self.err.print(redact(complete_text(message)), markup=False)
 
     def note(self, message: str) -> None:
-        self.err.print(redact(message), markup=False, style="dim")
+        from wmsync.suggest import complete_text
+
+        self.err.print(redact(complete_text(message)), markup=False, style="dim")
 
     def error(self, message: str, hint: str | None = None) -> None:
-        self.err.print("error: " + redact(message), markup=False, style="bold red")
+        from wmsync.suggest import complete_text
+
+        self.err.print("error: " + redact(complete_text(message)), markup=False, style="bold red")
         if hint:
-            self.err.print("hint: " + redact(hint), markup=False)
+            self.err.print("hint: " + redact(complete_text(hint)), markup=False)
 
     @contextlib.contextmanager
     def spinner(self, text: str) -> Iterator[Callable[[str], None]]:

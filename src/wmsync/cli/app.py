@@ -121,11 +121,13 @@ def _report(exc: BaseException, argv: Sequence[str]) -> int:
             import traceback
 
             sys.stderr.write(redact("".join(traceback.format_exception(exc))))
-    sys.stderr.write(redact(f"error: {message}\n"))
+    from wmsync.suggest import complete_document, complete_text
+
+    sys.stderr.write(redact(f"error: {complete_text(message)}\n"))
     if hint:
-        sys.stderr.write(redact(f"hint: {hint}\n"))
+        sys.stderr.write(redact(f"hint: {complete_text(hint)}\n"))
     if json_mode:
-        sys.stdout.write(redact(json.dumps(payload, ensure_ascii=False)) + "\n")
+        sys.stdout.write(redact(json.dumps(complete_document(payload), ensure_ascii=False)) + "\n")
     sys.stdout.flush()
     sys.stderr.flush()
     return code
@@ -134,6 +136,9 @@ def _report(exc: BaseException, argv: Sequence[str]) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    from wmsync.suggest import set_store
+
+    set_store(None)  # known once the command resolves its store
     try:
         result = app(args=args, prog_name="wmsync", standalone_mode=False)
         if result == 130:  # Typer turns Ctrl-C into exit code 130 before it reaches us

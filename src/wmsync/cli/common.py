@@ -188,12 +188,18 @@ class Runtime:
         name = self.store_option
         if name == SANDBOX:
             self._store = sandbox_store()
+            from wmsync.suggest import set_store
+
+            set_store(SANDBOX)
             return self._store
         conf = self.config()
         if not name:
             name = conf.default_store
             if name == SANDBOX:
                 self._store = sandbox_store()
+                from wmsync.suggest import set_store
+
+                set_store(SANDBOX)
                 return self._store
         if not name:
             if len(conf.stores) == 1:
@@ -215,6 +221,9 @@ class Runtime:
                 hint="`wmsync stores list` shows them; the built-in sandbox is --store sandbox",
             )
         self._store = Store(name, conf.stores[name], False, len(conf.stores))
+        from wmsync.suggest import set_store
+
+        set_store(name)
         return self._store
 
     def _missing_note(self) -> str:
