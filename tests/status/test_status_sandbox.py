@@ -23,16 +23,12 @@ def status(cli, order: str, *extra: str) -> tuple[int, dict[str, Any]]:  # type:
 
 
 def run_repairs(cli, doc: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
-    """Run every repair command the status printed, as an operator would (cancel needs --yes without a
-    terminal)."""
+    """Run every repair command the status printed, pasted as it is (it names the store and carries --yes)."""
     assert doc["repair_commands"], doc
     for command in doc["repair_commands"]:
         argv = shlex.split(command)
         assert argv[0] == "wmsync"
-        args = [*argv[1:], "--store", "sandbox"]
-        if argv[1] == "cancel":
-            args.append("--yes")
-        r = cli(*args)
+        r = cli(*argv[1:])
         assert r.exit_code == 0, (command, r)
 
 
@@ -101,7 +97,10 @@ def test_diverged_when_walmart_was_cancelled_behind_wmsyncs_back(cli, sides: Sid
     assert doc["verdict"] == "diverged"
     whats = [d["what"] for d in doc["differences"]]
     assert any(w.startswith("Walmart line 1 cancelled 1 × WM-CABLE-003 (SELLER_CANCEL_OUT_OF_STOCK)") for w in whats)
-    assert doc["repair_commands"] == ["wmsync cancel 000000103 --reason SELLER_CANCEL_OUT_OF_STOCK"]
+    # pasted, it acts on the same store without asking
+    assert doc["repair_commands"] == [
+        "wmsync cancel 000000103 --reason SELLER_CANCEL_OUT_OF_STOCK --store sandbox --yes"
+    ]
     human = cli("status", "000000103", "--store", "sandbox")
     assert human.exit_code == 8
     assert "DIVERGED" in human.stdout
@@ -120,7 +119,9 @@ def test_diverged_when_walmart_was_shipped_behind_wmsyncs_back(cli, sides: Sides
     [d] = doc["differences"]
     assert d["line_number"] == "1"
     assert d["what"] == f"Walmart line 1 shipped 1 × WM-MUG-001 with UPS {T_OK2}; no Commerce shipment has it"
-    assert doc["repair_commands"] == [f"wmsync ship 000000124 --carrier UPS --tracking {T_OK2} --item WM-MUG-001=1"]
+    assert doc["repair_commands"] == [
+        f"wmsync ship 000000124 --carrier UPS --tracking {T_OK2} --item WM-MUG-001=1 --store sandbox"
+    ]
     writes_before = sides.sb.write_counts()
     run_repairs(cli, doc)
     writes = sides.sb.write_counts()
@@ -138,7 +139,7 @@ def test_diverged_when_a_commerce_shipment_never_reached_walmart(cli, sides: Sid
     [d] = doc["differences"]
     assert d["what"] == (f"Commerce shipped 1 × WM-MUG-001 with UPS {T_OK} (Commerce shipment #{sid}); "
                          "Walmart line 1 still Acknowledged")
-    assert doc["repair_commands"] == ["wmsync ship 000000101"]
+    assert doc["repair_commands"] == ["wmsync ship 000000101 --store sandbox"]
     run_repairs(cli, doc)
     code, doc = status(cli, "000000101")
     assert code == 0, doc
