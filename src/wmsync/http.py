@@ -356,6 +356,8 @@ class Http:
         self.error_factory = error_factory
         self.correlation_header = correlation_header
         self.tracers = tracers if tracers is not None else []
+        #: told (service, method, path, why, wait in seconds, attempt) before each retry's wait
+        self.on_retry: list[Callable[[str, str, str, str, float, int], None]] = []
         self.correlation_ids: list[str] = []
         self.last_date_header: str | None = None
         self._crash = _crash_hook()
@@ -515,4 +517,9 @@ class Http:
                 )
             if not decision.retry:
                 raise last_error
+            for hook in self.on_retry:
+                try:
+                    hook(self.service, method, path, decision.reason, decision.wait, attempt)
+                except Exception:  # saying so must never break the request
+                    pass
             self.clock.sleep(decision.wait)

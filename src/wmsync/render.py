@@ -35,12 +35,70 @@ class _Redacting:
         return getattr(self._stream, name)
 
 
+#: progress messages that mean "wmsync is waiting", announced on stderr without a terminal
+WAIT_PREFIXES = ("waiting", "still pending", "sent by an earlier run", "retrying", "rate limited")
+
+
+def progress_interval() -> float:
+    """Seconds between two announcements of the same wait (``WMSYNC_PROGRESS_INTERVAL``, default 15)."""
+    try:
+        value = float(os.environ.get("WMSYNC_PROGRESS_INTERVAL", "15"))
+    except ValueError:
+        return 15.0
+    return value if value >= 0 and value == value else 15.0
+
+
+class WaitAnnouncer:
+    """Long waits said on stderr when there is no spinner (no terminal, or --json): one line when a wait
+    starts, then one every ``interval`` seconds while it goes on — what is awaited and, after a retry, why.
+    Other progress messages are left to the spinner."""
+
+    def __init__(self, write: Callable[[str], None], *, interval: float | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
+        import threading
+        import time
+
+        self._write = write
+        self._interval = progress_interval() if interval is None else interval
+        self._clock = clock or time.monotonic
+        self._kind: str | None = None
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, message: str) -> None:
+        if not message.lower().startswith(WAIT_PREFIXES):
+            return
+        kind = message.split("(", 1)[0].strip()
+        now = self._clock()
+        with self._lock:
+            if kind == self._kind and now - self._last < self._interval:
+                return
+            self._kind, self._last = kind, now
+        self._write(message)
+
+
 class Output:
     def __init__(self, *, json_mode: bool = False, verbose: bool = False) -> None:
         self.json_mode = json_mode
         self.verbose = verbose
         self._err: Console | None = None
         self._out: Console | None = None
+        self._announcer: WaitAnnouncer | None = None
+
+    @property
+    def announce(self) -> WaitAnnouncer:
+        """Says long waits on stderr (see :class:`WaitAnnouncer`)."""
+        if self._announcer is None:
+            self._announcer = WaitAnnouncer(lambda m: self.err.print(redact(m), markup=False, style="dim"))
+        return self._announcer
+
+    def retried(self, service: str, method: str, path: str, reason: str, wait: float, attempt: int) -> None:
+        """An HTTP request is retried: said with -v every time, and as a wait when it is a long one."""
+        line = f"retrying {service} {method} {path} in {wait:.1f}s: {reason} (attempt {attempt + 1})"
+        if self.verbose:
+            self.err.print(redact(line), markup=False, style="dim")
+        elif wait >= 1.0 and not sys.stderr.isatty():
+            self.announce(line)
 
     @property
     def err(self) -> Console:
@@ -106,9 +164,10 @@ class Output:
 
     @contextlib.contextmanager
     def spinner(self, text: str) -> Iterator[Callable[[str], None]]:
-        """A spinner on stderr, only on a terminal and not in JSON mode. Yields an updater."""
+        """A spinner on stderr, only on a terminal and not in JSON mode. Yields an updater. Without a spinner,
+        long waits are still said on stderr (:class:`WaitAnnouncer`)."""
         if self.json_mode or not sys.stderr.isatty():
-            yield lambda _msg: None
+            yield self.announce
             return
         with self.err.status(text) as status:
             yield lambda msg: status.update(msg)

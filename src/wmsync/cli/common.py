@@ -297,7 +297,8 @@ class Runtime:
 
         st = self.store()
         ctx = Context(st.name, st.config, self.commerce(), self.walmart(), self.journal(), SYSTEM, settings)
-        return ctx.with_(progress=progress, note=note)
+        # without a spinner, long waits are still said on stderr
+        return ctx.with_(progress=progress if progress is not None else self.out.announce, note=note)
 
     def http_settings(self) -> Any:
         from wmsync.http import HttpSettings, RetryPolicy
@@ -334,6 +335,7 @@ class Runtime:
                 rate_per_min=st.config.rate_limits.commerce_per_min,
                 tracers=self.tracers(),
             )
+            self._commerce.http.on_retry.append(self.out.retried)
             self._closers.append(self._commerce)
         return self._commerce
 
@@ -364,6 +366,7 @@ class Runtime:
                 tracers=self.tracers(),
                 sku_map=st.config.skus,
             )
+            self._walmart.http.on_retry.append(self.out.retried)
             self._closers.append(self._walmart)
         return self._walmart
 
