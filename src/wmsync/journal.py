@@ -69,12 +69,16 @@ CREATE TABLE IF NOT EXISTS meta (
 
 #: The journal's schema version, kept in SQLite's ``user_version``. Journals written before versions existed
 #: read 0 and hold the version-1 tables already.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: version -> the statements that bring a journal from the version before it to this one, run in one
 #: transaction. Version 1 creates what is missing (``IF NOT EXISTS``), so an older journal keeps its data. A
 #: change to the tables adds the next version here (e.g. ``2: "ALTER TABLE operations ADD COLUMN …"``).
-MIGRATIONS: dict[int, str] = {1: SCHEMA}
+MIGRATIONS: dict[int, str] = {
+    1: SCHEMA,
+    # when a lease was taken, so a run that meets it can say since when another run holds the order
+    2: "ALTER TABLE leases ADD COLUMN taken_at REAL",
+}
 
 
 # operation states
@@ -436,10 +440,12 @@ class Journal:
                 ).fetchone()
                 if row is None or row[0] == self.owner or row[1] < now or _owner_is_dead(row[0]):
                     db.execute(
-                        "INSERT INTO leases (store, resource, owner, expires_at) VALUES (?,?,?,?)"
-                        " ON CONFLICT(store, resource) DO UPDATE SET owner=excluded.owner,"
-                        " expires_at=excluded.expires_at",
-                        (store, resource, self.owner, now + ttl),
+                        "INSERT INTO leases (store, resource, owner, expires_at, taken_at) VALUES (?,?,?,?,?)"
+                        " ON CONFLICT(store, resource) DO UPDATE SET"
+                        " taken_at=CASE WHEN leases.owner = excluded.owner THEN leases.taken_at"
+                        " ELSE excluded.taken_at END,"
+                        " owner=excluded.owner, expires_at=excluded.expires_at",
+                        (store, resource, self.owner, now + ttl, now),
                     )
                     return True
             if time.monotonic() >= deadline:
@@ -447,10 +453,11 @@ class Journal:
             sleep(poll)
 
     def holder(self, store: str, resource: str) -> dict[str, Any] | None:
-        """Who holds a lease (host, pid) and until when (epoch seconds, unless renewed); None when free."""
+        """Who holds a lease (host, pid), since when and until when (epoch seconds; ``until`` unless renewed);
+        None when free."""
         with self._tx() as db:
             row = db.execute(
-                "SELECT owner, expires_at FROM leases WHERE store=? AND resource=?", (store, resource)
+                "SELECT owner, expires_at, taken_at FROM leases WHERE store=? AND resource=?", (store, resource)
             ).fetchone()
         if row is None:
             return None
@@ -459,6 +466,7 @@ class Journal:
             "host": parts[0] if parts else None,
             "pid": int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None,
             "expires_at": float(row[1]),
+            "since": float(row[2]) if row[2] is not None else None,
         }
 
     def renew(self, store: str, resource: str, *, ttl: float) -> None:
@@ -478,9 +486,10 @@ class Journal:
             ).fetchone()
             if row is None or row[1] < now:
                 db.execute(
-                    "INSERT INTO leases (store, resource, owner, expires_at) VALUES (?,?,?,?)"
-                    " ON CONFLICT(store, resource) DO UPDATE SET owner=excluded.owner, expires_at=excluded.expires_at",
-                    (store, resource, self.owner, now + ttl),
+                    "INSERT INTO leases (store, resource, owner, expires_at, taken_at) VALUES (?,?,?,?,?)"
+                    " ON CONFLICT(store, resource) DO UPDATE SET owner=excluded.owner,"
+                    " expires_at=excluded.expires_at, taken_at=excluded.taken_at",
+                    (store, resource, self.owner, now + ttl, now),
                 )
                 return
         raise LeaseTimeoutError(

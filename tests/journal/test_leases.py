@@ -115,3 +115,30 @@ def test_item14_a_held_lease_names_its_holder(tmp_path: Path) -> None:
     assert "UTC" in message  # when its hold runs out unless renewed
     a.close()
     b.close()
+
+
+def test_a_held_lease_says_since_when(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    import pytest
+
+    from wmsync.errors import LeaseTimeoutError
+    from wmsync.workflows.base import order_lease
+
+    clock = [1_780_000_000.0]
+    fake = SimpleNamespace(time=lambda: clock[0])
+    a = Journal(tmp_path / "j.sqlite3", clock=fake)
+    b = Journal(tmp_path / "j.sqlite3", clock=fake)
+    assert a.acquire("s", "po:108", ttl=60, wait=0)
+    clock[0] += 30
+    a.renew("s", "po:108", ttl=60)  # renewing keeps when it was taken
+    held = b.holder("s", "po:108")
+    assert held is not None
+    assert held["since"] == 1_780_000_000.0
+    with pytest.raises(LeaseTimeoutError) as caught, order_lease(
+        b, "s", "108", "000000104", dry_run=False, wait=0, ttl=60, sleep=lambda _s: None
+    ):
+        pass
+    assert "since 2026-05-28 20:26:40 UTC" in caught.value.message, caught.value.message
+    a.close()
+    b.close()

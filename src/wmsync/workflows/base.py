@@ -151,8 +151,14 @@ def order_lease(
         if held is not None:
             from datetime import UTC, datetime
 
-            until = datetime.fromtimestamp(held["expires_at"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-            who = f"; held by host {held['host']}, pid {held['pid']}, until {until} unless it renews"
+            def when(ts: float) -> str:
+                return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+            since = f" since {when(held['since'])}" if held.get("since") is not None else ""
+            who = (
+                f"; held by host {held['host']}, pid {held['pid']}{since}, until {when(held['expires_at'])} "
+                "unless it renews"
+            )
         raise LeaseTimeoutError(
             f"another wmsync run is working on order {order_number} (PO {po}){who}",
             hint="try again when it has finished, or raise --lock-timeout",
