@@ -15,5 +15,5 @@ wmsync() { .venv/bin/wmsync "$@"; }
 set -x
 wmsync sandbox reset
 wmsync orders list --store sandbox --limit 8
-wmsync ship 000000101 --store sandbox --carrier UPS --tracking 1ZW1X2Y30390010006
-wmsync status 000000101 --store sandbox
+wmsync ship 000000130 --store sandbox --carrier UPS --tracking 1ZW1X2Y30390010006
+wmsync status 000000130 --store sandbox
