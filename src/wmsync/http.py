@@ -42,7 +42,10 @@ TransportFailure = Literal["connect", "timeout", "reset", "malformed"]
 after the request may have been sent. ``reset``: the connection broke mid-exchange. ``malformed``: the answer was
 not the JSON we expect."""
 
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+#: answers that say "not now" rather than "no": reads retry them; a write that got one has an unknown outcome.
+#: 520 (Walmart's gateway SYSTEM_ERROR) and 423 (Walmart's RESOURCE_IS_LOCKED) are transient on Walmart
+#: (docs/real-services.md).
+RETRYABLE_STATUS = frozenset({408, 423, 429, 500, 502, 503, 504, 520})
 
 
 @dataclass(frozen=True)

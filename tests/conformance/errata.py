@@ -38,7 +38,7 @@ COMMERCE_OPERATIONS: tuple[tuple[str, str], ...] = (
 )
 
 # Error statuses the Walmart APIs answer with (domain.md §2 "Errors"); see deviation walmart-error-responses.
-WALMART_ERROR_STATUSES = ("400", "401", "403", "404", "423", "429", "500", "503", "504")
+WALMART_ERROR_STATUSES = ("400", "401", "403", "404", "423", "429", "500", "503", "504", "520")
 
 _WALMART_ERROR_ITEM: Doc = {
     "type": "object",

@@ -173,6 +173,8 @@ def test_fault_kinds_are_documented() -> None:
         "503",
         "504",
         "429",
+        "520",
+        "423",
         "timeout",
         "connect",
         "reset",

@@ -46,7 +46,7 @@ def _decide(**kwargs: object) -> object:
 # ---------------------------------------------------------------- decide(): status codes
 
 
-@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [408, 423, 429, 500, 502, 503, 504, 520])
 def test_get_is_retried_on_retryable_status(status: int) -> None:
     d = _decide(idempotent=True, status=status)
     assert d.retry is True
@@ -54,7 +54,7 @@ def test_get_is_retried_on_retryable_status(status: int) -> None:
     assert d.wait > 0
 
 
-@pytest.mark.parametrize("status", [200, 201, 204, 301, 400, 401, 403, 404, 409, 422, 423, 501])
+@pytest.mark.parametrize("status", [200, 201, 204, 301, 400, 401, 403, 404, 409, 422, 501])
 def test_get_is_not_retried_on_other_status(status: int) -> None:
     d = _decide(idempotent=True, status=status)
     assert d.retry is False
@@ -62,7 +62,8 @@ def test_get_is_not_retried_on_other_status(status: int) -> None:
 
 
 def test_retryable_status_set_is_exactly_the_documented_one() -> None:
-    assert frozenset({408, 429, 500, 502, 503, 504}) == RETRYABLE_STATUS
+    # 423 and 520: Walmart's RESOURCE_IS_LOCKED and gateway SYSTEM_ERROR, transient (docs/real-services.md)
+    assert frozenset({408, 423, 429, 500, 502, 503, 504, 520}) == RETRYABLE_STATUS
 
 
 @pytest.mark.parametrize("failure", ["connect", "timeout", "reset", "malformed"])

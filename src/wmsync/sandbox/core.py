@@ -186,7 +186,7 @@ class Sandbox:
         if fault in ("timeout", "connect", "reset"):
             self._log_only(req, service, operation, None, fault)
             raise _transport_error(fault, request)
-        if fault in ("500", "503", "504", "429"):
+        if fault in ("500", "503", "504", "429", "520", "423"):
             reply = faults.error_reply(service, fault)
             self._log_only(req, service, operation, reply.status, fault)
             return self._response(request, reply)

@@ -101,6 +101,22 @@ def error_reply(service: str, kind: str) -> Reply:
                     "The downstream system did not respond in time.",
                 ),
             )
+        if kind == "520":
+            return Reply(
+                520,
+                _walmart_error(
+                    "SYSTEM_ERROR.GMP_GATEWAY_API", "Internal error occurred", "System encountered some internal error."
+                ),
+            )
+        if kind == "423":
+            return Reply(
+                423,
+                _walmart_error(
+                    "RESOURCE_IS_LOCKED.GMP_ORDER_API",
+                    "Resource is locked",
+                    "The order is being updated by another request. Retry after some time.",
+                ),
+            )
         if kind == "429":
             body = _walmart_error(
                 "REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API",
@@ -109,6 +125,8 @@ def error_reply(service: str, kind: str) -> Reply:
             )
             return Reply(429, body, headers={"Retry-After": "2", "x-current-token-count": "0"})
     else:
+        if kind in ("520", "423"):
+            kind = "500"  # Commerce has no such answers: its masked internal error instead
         if kind == "500":
             report = secrets.token_hex(6)
             return Reply(
