@@ -114,7 +114,8 @@ def test_every_call_has_token_service_name_and_a_fresh_correlation_id(tmp_path: 
         assert r.headers["WM_SVC.NAME"] == "Acme Seller"
         assert r.headers["WM_CONSUMER.CHANNEL.TYPE"] == "chan-uuid"
         assert r.headers["Accept"] == "application/json"
-        assert "Authorization" not in r.headers
+        # the orders spec's global security (basicScheme): client id and secret beside the token
+        assert r.headers["Authorization"] == "Basic " + base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
     ids = [r.headers["WM_QOS.CORRELATION_ID"] for r in reqs]
     assert len(set(ids)) == 3
     for cid in ids:

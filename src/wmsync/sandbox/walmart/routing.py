@@ -7,7 +7,14 @@ import sqlite3
 from typing import Any
 
 from wmsync.sandbox.common import Ctx, ParsedRequest, Reply, json_body
-from wmsync.sandbox.walmart.auth import _rate_limit, _require_headers, _require_token, _token, _token_detail
+from wmsync.sandbox.walmart.auth import (
+    _rate_limit,
+    _require_headers,
+    _require_token,
+    _token,
+    _token_detail,
+    require_basic_on_orders,
+)
 from wmsync.sandbox.walmart.base import GATEWAY
 from wmsync.sandbox.walmart.errors import WalmartError, not_found
 from wmsync.sandbox.walmart.reads import _list, render_orders
@@ -61,6 +68,8 @@ def handle(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, str])
         if operation == "walmart.token_detail":
             return _token_detail(ctx, req)
         _require_token(ctx, req)
+        if req.path.startswith("/v3/orders"):
+            require_basic_on_orders(ctx, req)
         if req.method == "POST" and not _json_content_type(req):
             # Walmart's gateway answers 500/520 SYSTEM_ERROR.GMP_GATEWAY_API to an order POST without
             # Content-Type: application/json, even a bodiless acknowledge (partnerapi_sdk_dotnet#11, #16).
