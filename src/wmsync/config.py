@@ -150,6 +150,8 @@ class StoreConfig(_Strict):
     #: Walmart SKU -> Commerce SKU, for items listed on Walmart under another SKU.
     skus: dict[SkuName, SkuName] = Field(default_factory=dict)
     default_cancel_reason: str | None = None
+    #: `orders list --status at-risk`: units still open and the ship-by time within this long (e.g. "4h"), or past
+    at_risk_margin: str = "4h"
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     timeouts: Timeouts = Field(default_factory=Timeouts)
 
@@ -165,6 +167,15 @@ class StoreConfig(_Strict):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("at_risk_margin")
+    @classmethod
+    def _margin(cls, value: str) -> str:
+        from wmsync.timeparse import parse_duration
+
+        if parse_duration(value) is None:
+            raise ValueError(f"{value!r} is not a duration such as 30m, 4h or 1d")
         return value
 
     @field_validator("default_cancel_reason")

@@ -21,6 +21,9 @@ verdict of `wmsync status` (in_sync, pending, diverged) and Walmart's estimated 
 Only orders whose PO field (po_field) holds a Walmart PO number (po_pattern) that Walmart knows are shown;
 other channels' orders never are.
 
+--status at-risk lists orders with units still open whose estimated ship date is within --margin (default: the
+store's at_risk_margin, 4h) or past. PROGRAM is Walmart's shipping program (TWO_DAY, ONE_DAY, …).
+
 \b
 Auto-cancel risk (Walmart cancels lines not shipped by the estimated ship date + 4 days):
   at-risk     units still open after the estimated ship date
@@ -31,7 +34,7 @@ Auto-cancel risk (Walmart cancels lines not shipped by the estimated ship date +
 however many orders match. --json prints one JSON array, --jsonl one JSON object per line.
 """
 
-STATUS_CHOICES = "awaiting-shipment|partially-shipped|shipped|cancelled|diverged|all"
+STATUS_CHOICES = "awaiting-shipment|partially-shipped|shipped|cancelled|diverged|at-risk|all"
 
 # fixed-width human columns: (header, key, width)
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -42,6 +45,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("WALMART", "walmart_status", 17),
     ("VERDICT", "verdict", 9),
     ("EST. SHIP", "estimated_ship_date", 20),
+    ("PROGRAM", "shipping_program", 9),
     ("RISK", "risk", 8),
 )
 FULFILMENT_MARK = {"WFSFulfilled": "WFS", "3PLFulfilled": "3PL"}
@@ -103,8 +107,12 @@ def list_orders(
             "marked.",
         ),
     ] = "seller",
+    margin: Annotated[
+        str | None,
+        typer.Option("--margin", help="--status at-risk: due within this long (30m, 4h, 1d); default at_risk_margin."),
+    ] = None,
 ) -> None:
-    _list_orders(rt, status, since, limit, jsonl, fulfilment)
+    _list_orders(rt, status, since, limit, jsonl, fulfilment, margin)
 
 
 @app.callback()
@@ -115,7 +123,9 @@ def orders_default(rt: Runtime, ctx: typer.Context) -> None:
         _list_orders(rt, "all", None, 100, False, "seller")
 
 
-def _list_orders(rt: Runtime, status: str, since: str | None, limit: int, jsonl: bool, fulfilment: str) -> None:
+def _list_orders(
+    rt: Runtime, status: str, since: str | None, limit: int, jsonl: bool, fulfilment: str, margin: str | None = None
+) -> None:
     from datetime import UTC, datetime
 
     from wmsync.errors import UsageError, WmsyncError
@@ -133,9 +143,16 @@ def _list_orders(rt: Runtime, status: str, since: str | None, limit: int, jsonl:
     mode = "jsonl" if jsonl else "json" if rt.json_mode else "human"
     rt.json_mode = rt.json_mode or jsonl
     when = parse_since(since, datetime.now(UTC)) if since is not None else None
+    from wmsync.timeparse import parse_duration
+
+    raw_margin = margin if margin is not None else rt.store().config.at_risk_margin
+    margin_td = parse_duration(raw_margin) if raw_margin.strip() != "0" else parse_duration("0s")
+    if margin_td is None:
+        raise UsageError(f"--margin {raw_margin!r}: expected a duration such as 30m, 4h or 1d")
     stats = wf.ListStats()
     ctx = rt.context(rt.settings())
-    rows = wf.list_orders(ctx, since=when, status=choice, limit=limit or None, stats=stats, fulfilment=who)
+    rows = wf.list_orders(ctx, since=when, status=choice, limit=limit or None, stats=stats, fulfilment=who,
+                          margin=margin_td.total_seconds())
     try:
         stream(rows, mode)
     except BrokenPipeError:

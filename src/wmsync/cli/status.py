@@ -88,6 +88,8 @@ def render_status(console: Console, doc: dict[str, Any]) -> None:
         f"Order {order} · Walmart PO {doc['purchase_order_id']} · Commerce {doc['commerce_state'] or '?'}"
         f" · Walmart {doc['walmart_status']}"
     )
+    if doc.get("shipping_program"):
+        head += f" · {doc['shipping_program']}"
     if doc.get("estimated_ship_date"):
         head += f" · estimated ship {doc['estimated_ship_date']}"
     if doc.get("mode") == "channel-manager":

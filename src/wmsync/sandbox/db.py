@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -142,7 +142,8 @@ CREATE TABLE IF NOT EXISTS w_orders (
     est_delivery INTEGER NOT NULL,
     phone TEXT NOT NULL,
     address_json TEXT NOT NULL,
-    ship_node_type TEXT NOT NULL DEFAULT 'SellerFulfilled'
+    ship_node_type TEXT NOT NULL DEFAULT 'SellerFulfilled',
+    shipping_program TEXT
 );
 CREATE INDEX IF NOT EXISTS w_orders_date ON w_orders (order_date);
 CREATE INDEX IF NOT EXISTS w_orders_customer ON w_orders (customer_order_id);

@@ -274,6 +274,8 @@ class Builder:
         email: str,
         method: str,
         ship_node_type: str = "SellerFulfilled",
+        shipping_program: str | None = None,
+        ship_days: float = 2,
     ) -> None:
         ms = int(created * 1000)
         address = {
@@ -287,7 +289,8 @@ class Builder:
         }
         self.conn.execute(
             "INSERT INTO w_orders (po, customer_order_id, customer_email, order_date, last_modified, method_code, "
-            "est_ship, est_delivery, phone, address_json, ship_node_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "est_ship, est_delivery, phone, address_json, ship_node_type, shipping_program) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 po,
                 customer_order_id,
@@ -295,11 +298,12 @@ class Builder:
                 ms,
                 ms,
                 method,
-                ms + int(2 * DAY * 1000),
+                ms + int(ship_days * DAY * 1000),
                 ms + int(5 * DAY * 1000),
                 customer.phone,
                 json.dumps(address),
                 ship_node_type,
+                shipping_program,
             ),
         )
 
@@ -366,6 +370,8 @@ def _walmart_pair(
     intent_lines: tuple[int, ...] = (),
     invoiced: bool = False,
     ship_node_type: str = "SellerFulfilled",
+    shipping_program: str | None = None,
+    ship_days: float = 2,
 ) -> tuple[int, str, dict[str, int]]:
     """A Commerce order imported from a Walmart PO. ``lines``: (sku, qty) per Commerce item.
 
@@ -374,7 +380,8 @@ def _walmart_pair(
     po = po_for(increment)
     customer = CUSTOMERS[increment % len(CUSTOMERS)]
     email = _email(increment)
-    b.walmart_po(po, customer_order_for(increment), created, customer, email, method, ship_node_type)
+    b.walmart_po(po, customer_order_for(increment), created, customer, email, method, ship_node_type,
+                 shipping_program, ship_days)
     oid = b.commerce_order(increment, created, customer, ext=po, email=email, state=commerce_state, method=method)
     items: dict[str, int] = {}
     n = 0
@@ -471,7 +478,7 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
     b.commerce_ship(oid, [(items["WM-PAN-007"], 1)], ("1Z999AA10123456113", "United Parcel Service", "ups"))
 
     _walmart_pair(b, 118, at(118), [("WM-SOCK-006", 2), ("WM-BAG-008", 1)], split=True)
-    _walmart_pair(b, 119, at(119), [("WM-CABLE-003", 1)], method="Express")
+    _walmart_pair(b, 119, at(119), [("WM-CABLE-003", 1)], method="Express", shipping_program="TWO_DAY")
 
     customer = CUSTOMERS[120 % len(CUSTOMERS)]
     oid = b.commerce_order(120, at(120), customer, ext=PHANTOM_PO, email=_email(120))
@@ -486,7 +493,8 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
     _walmart_pair(b, 123, at(123), [("WM-BOTTLE-005", 2)])
     _walmart_pair(b, 124, at(124), [("WM-MUG-001", 1), ("WM-BAG-008", 1)])
     _walmart_pair(b, 125, at(125), [("WM-TEE-002", 1)], method="Value")
-    _walmart_pair(b, 126, at(126), [("WM-LAMP-004", 1)], method="OneDay")
+    # a one-day order placed 37 hours ago: due to ship within a day, so past its ship-by time
+    _walmart_pair(b, 126, at(126), [("WM-LAMP-004", 1)], method="OneDay", shipping_program="ONE_DAY", ship_days=1)
     for increment, sku in ((127, "WM-SOCK-006"), (128, "WM-CABLE-003"), (129, "WM-KNIFE-009"), (130, "WM-PAN-007")):
         _walmart_pair(b, increment, at(increment), [(sku, 1)])
     # fulfilled by Walmart Fulfillment Services / a third-party logistics provider: not the seller's to ship

@@ -89,6 +89,10 @@ class Item(_Tolerant):
     sku: Str = ""
 
 
+class LineFulfillment(_Tolerant):
+    shippingProgramType: str | None = None  # TWO_DAY, ONE_DAY, THREE_DAY, …
+
+
 class OrderLine(_Tolerant):
     lineNumber: Str
     item: Item = Field(default_factory=Item)
@@ -96,6 +100,7 @@ class OrderLine(_Tolerant):
     orderLineStatuses: LineStatuses = Field(default_factory=LineStatuses)
     intentToCancel: Any = None
     sellerOrderId: str | None = None
+    fulfillment: LineFulfillment | None = None
 
     @property
     def sku(self) -> str:
@@ -208,6 +213,19 @@ class WalmartOrder(_Tolerant):
     @property
     def seller_fulfilled(self) -> bool:
         return self.fulfilment == SELLER_FULFILLED
+
+    @property
+    def shipping_program(self) -> str | None:
+        """Walmart's shipping program of the order's lines (``TWO_DAY``, ``ONE_DAY``, …), several joined by
+        commas; None when Walmart gives none."""
+        found = {ln.fulfillment.shippingProgramType for ln in self.lines if ln.fulfillment is not None}
+        found.discard(None)
+        return ",".join(sorted(p for p in found if p)) or None
+
+    @property
+    def open_qty(self) -> int:
+        """Units neither shipped, delivered, cancelled nor refunded, over all lines."""
+        return sum(ln.open_qty for ln in self.lines)
 
     def not_sellers_reason(self) -> str | None:
         """Why the seller may not ship or cancel this order, or None when it is seller-fulfilled."""

@@ -161,6 +161,8 @@ class _Comparison:
             channel_manager=self.cm,
             fulfilment=self.wm.fulfilment,
             pending_reasons=self.pending_reasons,
+            shipping_program=self.wm.shipping_program,
+            open_quantity=self.wm.open_qty,
         )
 
     # ------------------------------------------------------------------ SKUs and ordered quantities

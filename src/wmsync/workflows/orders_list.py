@@ -22,7 +22,9 @@ from wmsync.workflows.status_report import DIVERGED, StatusReport, uses_channel_
 
 #: ``--fulfilment``: seller-fulfilled orders only (the default), or all (WFS and 3PL ones marked).
 FULFILMENT_FILTERS = ("seller", "all")
-STATUS_FILTERS = ("all", "awaiting-shipment", "partially-shipped", "shipped", "cancelled", "diverged")
+STATUS_FILTERS = ("all", "awaiting-shipment", "partially-shipped", "shipped", "cancelled", "diverged", "at-risk")
+#: ``--status at-risk``: units still open and the ship-by time within this many seconds, or past
+DEFAULT_AT_RISK_MARGIN = 4 * 3600.0
 _FILTER_OF_STATUS = {
     "Created": "awaiting-shipment",
     "Acknowledged": "awaiting-shipment",
@@ -70,6 +72,7 @@ def row_json(report: StatusReport, order: Order) -> dict[str, Any]:
         "walmart_status": report.walmart_status,
         "verdict": report.verdict,
         "estimated_ship_date": rfc3339(report.estimated_ship_date),
+        "shipping_program": report.shipping_program,
         "risk": report.risk.level if report.risk else None,
         "auto_cancel_at": rfc3339(report.risk.auto_cancel_at) if report.risk else None,
         "differences": [d.what for d in report.differences if not d.pending],
@@ -78,9 +81,12 @@ def row_json(report: StatusReport, order: Order) -> dict[str, Any]:
     }
 
 
-def matches(report: StatusReport, status: str) -> bool:
+def matches(report: StatusReport, status: str, *, now: float = 0.0, margin: float = DEFAULT_AT_RISK_MARGIN) -> bool:
     if status == "all":
         return True
+    if status == "at-risk":
+        due = report.estimated_ship_date
+        return report.open_quantity > 0 and due is not None and due.timestamp() <= now + margin
     if status == "diverged":
         return report.verdict == DIVERGED
     return _FILTER_OF_STATUS.get(report.walmart_status) == status
@@ -187,6 +193,7 @@ def list_orders(
     page_size: int = PAGE_SIZE,
     stats: ListStats | None = None,
     fulfilment: str = "seller",
+    margin: float = DEFAULT_AT_RISK_MARGIN,
 ) -> Iterator[dict[str, Any]]:
     """Commerce orders carrying a Walmart PO, newest first, each compared with Walmart: one row (the ``--json``
     object) at a time. Reads page by page and keeps only the current page, so memory stays flat however
@@ -238,7 +245,7 @@ def list_orders(
                 now,
                 channel_manager=uses_channel_manager(store, ops),
             )
-            if not matches(report, status):
+            if not matches(report, status, now=now, margin=margin):
                 continue
             yield row_json(report, order)
             stats.shown += 1

@@ -86,6 +86,8 @@ def _walmart_only(ctx: Context, value: str) -> StatusReport | None:
         estimated_ship_date=from_epoch_ms(wm.shippingInfo.estimatedShipDate),
         risk=auto_cancel_risk(wm, ctx.clock.time()),
         pending_reasons=[why],
+        shipping_program=wm.shipping_program,
+        open_quantity=wm.open_qty,
     )
 
 

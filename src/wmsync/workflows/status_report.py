@@ -132,6 +132,8 @@ class StatusReport:
     channel_manager: bool = False
     pending_reasons: list[str] = field(default_factory=list)
     fulfilment: str = "SellerFulfilled"  # Walmart's shipNode.type
+    shipping_program: str | None = None  # Walmart's shippingProgramType (TWO_DAY, ONE_DAY, …)
+    open_quantity: int = 0  # Walmart units neither shipped nor cancelled
 
     @property
     def commands(self) -> list[str]:
@@ -150,6 +152,7 @@ class StatusReport:
             "commerce_state": self.commerce_state,
             "walmart_status": self.walmart_status,
             "estimated_ship_date": rfc3339(self.estimated_ship_date),
+            "shipping_program": self.shipping_program,
             "risk": self.risk.to_json() if self.risk else None,
             "mode": "channel-manager" if self.channel_manager else "direct",
             "fulfilment": self.fulfilment,

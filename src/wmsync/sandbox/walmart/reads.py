@@ -218,6 +218,8 @@ def _render_line(order: sqlite3.Row, line: sqlite3.Row, rows: list[sqlite3.Row])
             "pickUpDateTime": int(order["est_delivery"]),
         },
     }
+    if order["shipping_program"]:
+        out["fulfillment"]["shippingProgramType"] = order["shipping_program"]
     if line["intent_to_cancel"]:
         out["intentToCancel"] = "true"
     if line["seller_order_id"]:
