@@ -20,6 +20,27 @@ from wmsync.errors import ApiError, AuthError, NotFoundError
 from wmsync.http import Http, HttpSettings, RateLimiter, Tracer
 from wmsync.walmart.models import WalmartOrder
 
+#: the most orders one listing may match (Walmart: "a maximum of 10000 orders can be fetched at a time …
+#: more … will return an error"; older pages said 20,000). A listing over more is split into date ranges.
+LIST_CAP = 10_000
+#: a window is not split below this (a listing that is still refused then is an error)
+MIN_WINDOW_MS = 60_000
+
+
+class TooManyOrders(Exception):  # noqa: N818 - a signal inside the client, never shown
+    """A listing matches more orders than Walmart hands out at a time."""
+
+
+def _is_cap_error(exc: ApiError) -> bool:
+    """Walmart's refusal of a listing that matches too many orders (its wording is not documented: a 400 on
+    the listing that speaks of a number of orders "at a time" / a maximum)."""
+    import re
+
+    text = exc.message.lower()
+    return exc.status == 400 and "order" in text and bool(
+        re.search(r"at a time|maximum|more than \d|at most \d|exceed", text)
+    )
+
 SERVICE = "Walmart"
 #: How many times one call gets a new token after a refusal (a token refused after a wait is the token's age).
 MAX_TOKEN_REFRESHES = 3
@@ -384,12 +405,15 @@ class WalmartClient:
                 item["sku"] = self.sku_map.get(item["sku"], item["sku"])
         return raw
 
-    def list_orders(self, **filters: str) -> Iterator[dict[str, Any]]:
+    def list_orders(self, *, cap: int | None = None, **filters: str) -> Iterator[dict[str, Any]]:
         """All orders matching the filters, following ``nextCursor``. 404 CONTENT_NOT_FOUND is an empty list.
+        With ``cap``: raises :class:`TooManyOrders` before yielding anything when the listing matches more
+        orders than that (``meta.totalCount``) or Walmart refuses it as too many.
 
         The orders are the JSON documents as Walmart sent them: listings are long, and their readers keep only
         a few orders parsed (``WalmartOrder.model_validate``) or keep them as compact JSON until needed."""
         params: list[tuple[str, str]] = [(k, v) for k, v in filters.items() if v is not None]
+        first = True
         while True:
             try:
                 data = self.call("GET", "/v3/orders", params=params, endpoint="read")
@@ -397,13 +421,52 @@ class WalmartClient:
                 if is_empty_list(exc):
                     return
                 raise
+            except ApiError as exc:
+                if cap is not None and first and _is_cap_error(exc):
+                    raise TooManyOrders(exc.message) from exc
+                raise
             lst = data.get("list", {}) if isinstance(data, dict) else {}
+            if cap is not None and first:
+                total = (lst.get("meta") or {}).get("totalCount")
+                if isinstance(total, int | str) and str(total).isdigit() and int(total) > cap:
+                    raise TooManyOrders(f"{total} orders match")
+            first = False
             elements = (lst.get("elements") or {}).get("order") or []
             yield from (self._mapped(o) for o in _as_list(elements) if isinstance(o, dict))
             cursor = (lst.get("meta") or {}).get("nextCursor")
             if not cursor or not elements:
                 return
             params = parse_qsl(str(cursor).lstrip("?"), keep_blank_values=True)
+
+    def list_orders_windowed(
+        self, start_ms: int, end_ms: int, *, cap: int = LIST_CAP, **filters: str
+    ) -> Iterator[dict[str, Any]]:
+        """:meth:`list_orders` over orders created from ``start_ms`` to ``end_ms`` (epoch ms, both included),
+        split into halves — oldest first, no overlap — wherever a range matches more than ``cap`` orders, so that
+        every listing stays under Walmart's cap. The ranges are read one after the other; nothing is yielded
+        twice."""
+        from datetime import UTC, datetime
+
+        def iso(ms: int) -> str:
+            return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+        ranges = [(start_ms, end_ms)]
+        while ranges:
+            lo, hi = ranges.pop(0)
+            try:
+                yield from self.list_orders(
+                    cap=cap, createdStartDate=iso(lo), createdEndDate=iso(hi), **filters
+                )
+            except TooManyOrders as exc:
+                if hi - lo < MIN_WINDOW_MS:
+                    raise ApiError(
+                        f"Walmart will not list the orders created in one minute ({exc}): more than it hands out "
+                        "at a time",
+                        service="Walmart",
+                        status=400,
+                    ) from exc
+                mid = lo + (hi - lo) // 2
+                ranges[0:0] = [(lo, mid), (mid + 1, hi)]
 
     def acknowledge(self, purchase_order_id: str) -> WalmartOrder:
         data = self.call(

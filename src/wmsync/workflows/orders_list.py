@@ -153,11 +153,13 @@ def _list_window(
     cap = 3 * len(wanted) + limit
     scanned = 0
     stats.walmart_list_calls += 1
-    filters = {"createdStartDate": walmart_time(start), "createdEndDate": walmart_time(end), "limit": str(limit)}
+    filters = {"limit": str(limit)}
     if node_type is not None:
         filters["shipNodeType"] = node_type
     try:
-        for raw in walmart.list_orders(**filters):
+        # split into date ranges under Walmart's cap on one listing (docs/real-services.md)
+        for raw in walmart.list_orders_windowed(int(start.timestamp() * 1000), int(end.timestamp() * 1000),
+                                                **filters):
             scanned += 1
             po = str(raw.get("purchaseOrderId", ""))
             if po in wanted and po not in found:

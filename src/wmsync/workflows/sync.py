@@ -207,8 +207,12 @@ def walmart_changes(walmart: WalmartClient, start: datetime, now: datetime) -> W
     page by page into a :class:`WalmartChanges`."""
     created = now - timedelta(days=WALMART_LIST_DAYS)
     out = WalmartChanges()
-    stream = walmart.list_orders(
-        lastModifiedStartDate=walmart_time(start), createdStartDate=walmart_time(created), limit=str(WALMART_PAGE)
+    # split into date ranges that each stay under Walmart's cap on one listing (docs/real-services.md)
+    stream = walmart.list_orders_windowed(
+        int(created.timestamp() * 1000),
+        int(now.timestamp() * 1000),
+        lastModifiedStartDate=walmart_time(start),
+        limit=str(WALMART_PAGE),
     )
     for page in _chunks(stream, WALMART_PAGE):
         out.add_many((str(raw["purchaseOrderId"]), json.dumps(raw, separators=(",", ":")))

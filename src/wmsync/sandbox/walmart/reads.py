@@ -116,6 +116,15 @@ def _list(ctx: Ctx, req: ParsedRequest) -> Reply:
         args.append(node_type)
     clause = " AND ".join(where)
     total = int(ctx.conn.execute(f"SELECT COUNT(*) FROM w_orders o WHERE {clause}", args).fetchone()[0])
+    cap = ctx.settings.order_list_cap
+    if cap and total > cap:
+        # Walmart: "a maximum of 10000 orders can be fetched at a time. Attempting to download more than 10000
+        # orders will return an error" (developer.walmart.com, getallorders; older pages said 20,000)
+        raise WalmartError.invalid(
+            f"The search matches {total} orders; at most {cap} orders can be fetched at a time. Narrow the date "
+            "range.",
+            "createdStartDate",
+        )
     rows = ctx.conn.execute(
         f"SELECT o.po FROM w_orders o WHERE {clause} ORDER BY o.order_date DESC, o.po DESC LIMIT ? OFFSET ?",
         [*args, limit, offset],
