@@ -17,7 +17,7 @@ class _Walmart:
     def __init__(self, n: int) -> None:
         self.n = n
 
-    def list_orders(self, **_params: str) -> Iterator[dict[str, Any]]:
+    def list_orders_windowed(self, _start: int, _end: int, _filters: Any) -> Iterator[dict[str, Any]]:
         for i in range(self.n):
             yield {"purchaseOrderId": f"{108000000000000 + i}", "customerOrderId": f"{200000000 + i}",
                    "orderLines": {"orderLine": [{"lineNumber": str(n), "item": {"sku": f"SKU-{i}-{n}",

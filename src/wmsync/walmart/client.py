@@ -27,7 +27,7 @@ LIST_CAP = 10_000
 MIN_WINDOW_MS = 60_000
 
 
-class TooManyOrders(Exception):  # noqa: N818 - a signal inside the client, never shown
+class TooManyOrders(Exception):
     """A listing matches more orders than Walmart hands out at a time."""
 
 
@@ -439,7 +439,7 @@ class WalmartClient:
             params = parse_qsl(str(cursor).lstrip("?"), keep_blank_values=True)
 
     def list_orders_windowed(
-        self, start_ms: int, end_ms: int, *, cap: int = LIST_CAP, **filters: str
+        self, start_ms: int, end_ms: int, filters: Mapping[str, str], *, cap: int = LIST_CAP
     ) -> Iterator[dict[str, Any]]:
         """:meth:`list_orders` over orders created from ``start_ms`` to ``end_ms`` (epoch ms, both included),
         split into halves — oldest first, no overlap — wherever a range matches more than ``cap`` orders, so that

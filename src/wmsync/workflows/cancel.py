@@ -261,7 +261,8 @@ def requests_of(the_plan: CancelPlan) -> tuple[PlannedRequest, ...]:
     po, entity_id = the_plan.purchase_order_id, the_plan.order.entity_id
     out: list[PlannedRequest] = []
     if the_plan.walmart_body:
-        out.append(PlannedRequest("walmart", "POST", f"/v3/orders/{po}/cancel", the_plan.walmart_body))
+        for part in walmart_parts(the_plan.walmart_body):
+            out.append(PlannedRequest("walmart", "POST", f"/v3/orders/{po}/cancel", part))
     if the_plan.commerce_cancel:
         out.append(PlannedRequest("commerce", "POST", f"/V1/orders/{entity_id}/cancel", None))
     if the_plan.comment:
@@ -301,22 +302,48 @@ def record_already_done(ctx: Context, the_plan: CancelPlan, key: str, items: Map
 # ---------------------------------------------------------------- the steps, in order
 
 
+#: the most order lines Walmart takes in one cancellation request (its orders FAQ; docs/real-services.md)
+MAX_CANCEL_LINES = 100
+
+
+def walmart_parts(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cancellation body in requests of at most :data:`MAX_CANCEL_LINES` order lines, in line order."""
+    lines = body["orderCancellation"]["orderLines"]["orderLine"]
+    return [
+        {"orderCancellation": {"orderLines": {"orderLine": lines[i : i + MAX_CANCEL_LINES]}}}
+        for i in range(0, len(lines), MAX_CANCEL_LINES)
+    ] or [body]
+
+
+def _part_step(index: int) -> str:
+    return "walmart_cancel" if index == 0 else f"walmart_cancel_{index + 1}"
+
+
 def cancel_on_walmart(op: Operation, p: CancelPlan, wm: WalmartOrder) -> WalmartOrder:
+    """The Walmart cancellation, in parts of at most 100 lines, each its own write step. A run that stops
+    between parts leaves the rest to a re-run, which plans from what Walmart then shows (the cancelled lines
+    are no longer open), so no line is cancelled twice."""
     ctx, po = op.ctx, p.purchase_order_id
-    if p.walmart_body is None or sent_earlier(op, "walmart_cancel"):
+    if p.walmart_body is None:
         return wm
-    body = p.walmart_body
-    before = sum(cancelled_by_sku(wm).values())
-    return write_step(
-        op,
-        "walmart_cancel",
-        progress="cancelling on Walmart",
-        body=body,
-        send=lambda: ctx.walmart.cancel(po, body),
-        read=lambda: ctx.walmart.get_order(po),
-        applied=lambda w: sum(cancelled_by_sku(w).values()) > before,
-        what="the Walmart cancellation",
-    )
+    parts = walmart_parts(p.walmart_body)
+    if any(sent_earlier(op, _part_step(i)) for i in range(len(parts))):
+        return wm
+    latest = wm
+    for i, body in enumerate(parts):
+        before = sum(cancelled_by_sku(latest).values())
+        what = "the Walmart cancellation" + (f" (part {i + 1} of {len(parts)})" if len(parts) > 1 else "")
+        latest = write_step(
+            op,
+            _part_step(i),
+            progress="cancelling on Walmart" + (f" (part {i + 1} of {len(parts)})" if len(parts) > 1 else ""),
+            body=body,
+            send=lambda body=body: ctx.walmart.cancel(po, body),  # type: ignore[misc]
+            read=lambda: ctx.walmart.get_order(po),
+            applied=lambda w, before=before: sum(cancelled_by_sku(w).values()) > before,  # type: ignore[misc]
+            what=what,
+        )
+    return latest
 
 
 def cancel_in_commerce(op: Operation, p: CancelPlan) -> None:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from wmsync.commerce.client import CommerceClient, Filter
 from wmsync.commerce.models import Order, Shipment
 from wmsync.errors import ApiError, NotFoundError
-from wmsync.timeparse import commerce_time, parse_commerce_time, rfc3339, walmart_time
+from wmsync.timeparse import commerce_time, parse_commerce_time, rfc3339
 from wmsync.walmart.client import WalmartClient
 from wmsync.walmart.models import WalmartOrder
 from wmsync.workflows.compare import compare
@@ -159,7 +159,7 @@ def _list_window(
     try:
         # split into date ranges under Walmart's cap on one listing (docs/real-services.md)
         for raw in walmart.list_orders_windowed(int(start.timestamp() * 1000), int(end.timestamp() * 1000),
-                                                **filters):
+                                                filters):
             scanned += 1
             po = str(raw.get("purchaseOrderId", ""))
             if po in wanted and po not in found:

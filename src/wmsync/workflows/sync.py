@@ -211,8 +211,7 @@ def walmart_changes(walmart: WalmartClient, start: datetime, now: datetime) -> W
     stream = walmart.list_orders_windowed(
         int(created.timestamp() * 1000),
         int(now.timestamp() * 1000),
-        lastModifiedStartDate=walmart_time(start),
-        limit=str(WALMART_PAGE),
+        {"lastModifiedStartDate": walmart_time(start), "limit": str(WALMART_PAGE)},
     )
     for page in _chunks(stream, WALMART_PAGE):
         out.add_many((str(raw["purchaseOrderId"]), json.dumps(raw, separators=(",", ":")))

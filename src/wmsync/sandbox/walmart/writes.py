@@ -532,10 +532,20 @@ def apply_tracking_update(conn: sqlite3.Connection, po: str, updates: list[Track
     _touch(conn, po, {up.line_number for up in updates}, now_ms)
 
 
+#: the most order lines one cancellation request may carry
+MAX_CANCEL_LINES = 100
+
+
 def validate_cancel(conn: sqlite3.Connection, po: str, body: Any) -> list[CancelItem]:
     if conn.execute("SELECT 1 FROM w_orders WHERE po = ?", (po,)).fetchone() is None:
         raise not_found(f"Order with purchaseOrderId {po} not found")
     entries = _order_lines(body, "orderCancellation")
+    if len(entries) > MAX_CANCEL_LINES:
+        # Walmart: a cancellation request carries at most 100 order lines (orders FAQ; domain.md §4)
+        raise WalmartError.invalid(
+            f"A cancellation request can have at most {MAX_CANCEL_LINES} order lines; this one has {len(entries)}",
+            "orderLine",
+        )
     lines = _lines(conn, po)
     reasons = set(_cancellation_reasons())
     errors: list[dict[str, Any]] = []
