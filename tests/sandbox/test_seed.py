@@ -127,12 +127,12 @@ def test_bulk_generation_is_fast_and_deterministic(tmp_path: Path, clock: FakeCl
         assert time.monotonic() - started < 10
         b.reset(orders=5000, seed=11)
         summary = a.summary()
-        assert summary["commerce_orders"] == 5033
+        assert summary["commerce_orders"] == 5035
         assert summary["walmart_orders"] == b.summary()["walmart_orders"] > 4500
         for increment in ("000001001", "000003500", "000006000"):
             assert a.commerce_order(increment) == b.commerce_order(increment)
         a.reset()
-        assert a.summary()["commerce_orders"] == 33
+        assert a.summary()["commerce_orders"] == 35
     finally:
         a.close()
         b.close()
@@ -144,7 +144,7 @@ def test_seeded_once_and_shared(db_path: Path, clock: FakeClock) -> None:
     second = Sandbox(db_path, clock=clock)  # does not reseed
     try:
         assert len(second.armed_faults()) == 1
-        assert second.summary()["commerce_orders"] == 33
+        assert second.summary()["commerce_orders"] == 35
     finally:
         first.close()
         second.close()

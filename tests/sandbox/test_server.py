@@ -66,14 +66,14 @@ def test_oauth1_over_http_signs_the_real_url(live: tuple[Sandbox, str]) -> None:
     uri, headers, _ = oc.sign(f"{base}/rest/default/V1/orders?{query}", http_method="GET")
     r = httpx.get(uri, headers=headers, timeout=5)
     assert r.status_code == 200
-    assert r.json()["total_count"] == 33
+    assert r.json()["total_count"] == 35
 
 
 def test_control_api(live: tuple[Sandbox, str]) -> None:
     sb, base = live
     with httpx.Client(base_url=base, timeout=5) as c:
         state = c.get("/_sandbox/state").json()
-        assert state["commerce_orders"] == 33
+        assert state["commerce_orders"] == 35
         assert c.post("/_sandbox/faults", json={"kind": "500", "path_regex": "^/v3/orders$"}).status_code == 200
         wm = {**wm_base_headers(), "WM_SEC.ACCESS_TOKEN": get_token(c)}
         assert c.get("/v3/orders", headers=wm).status_code == 500
@@ -88,7 +88,7 @@ def test_control_api(live: tuple[Sandbox, str]) -> None:
         assert c.get(f"/_sandbox/walmart/orders/{po_of(sb, '000000108')}").json()["cancellations"][0]["qty"] == 1
         log = c.get("/_sandbox/log").json()
         assert [e["status"] for e in log if e["operation"] == "walmart.list"] == [500, 200, 400]
-        assert c.post("/_sandbox/reset", json={"orders": 3}).json()["commerce_orders"] == 36
+        assert c.post("/_sandbox/reset", json={"orders": 3}).json()["commerce_orders"] == 38
         assert c.get("/_sandbox/nothing").status_code == 404
 
 

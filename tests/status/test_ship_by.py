@@ -14,7 +14,7 @@ def _expected_at_risk(sb: Sandbox, margin_s: float) -> set[str]:
     """From the sandbox's own data: seller-fulfilled POs with open units and a ship-by time before now+margin."""
     out = set()
     now_ms = time.time() * 1000
-    for n in range(101, 134):
+    for n in range(101, 136):
         order = sb.commerce_order(f"000000{n}")
         if order is None or not order.get("ext_order_id"):
             continue

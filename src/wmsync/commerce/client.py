@@ -176,6 +176,7 @@ class CommerceClient:
     ) -> None:
         self.signer = signer
         limits = {"commerce": RateLimiter(rate_per_min, clock=clock)} if rate_per_min else {}
+        self._bundle_types: dict[str, bool] = {}  # bundle SKU -> ships its items separately
         self.http = Http(
             service=SERVICE,
             base_url=f"{base_url.rstrip('/')}/rest/{store_code}/V1",
@@ -307,13 +308,43 @@ class CommerceClient:
         limit: int | None = None,
     ) -> Iterator[Order]:
         for data in self.search("orders", groups, page_size=page_size, sort=sort, limit=limit):
-            yield _parsed(Order, data, "an order")
+            yield self._with_bundles(_parsed(Order, data, "an order"))
 
     def get_order(self, entity_id: int) -> Order:
         data = self._call("GET", f"/orders/{int(entity_id)}")
         if not isinstance(data, dict):
             raise MalformedResponseError(f"Commerce order {entity_id}: the answer is not an object")
-        return _parsed(Order, data, f"order {entity_id}")
+        return self._with_bundles(_parsed(Order, data, f"order {entity_id}"))
+
+    def _with_bundles(self, order: Order) -> Order:
+        """Bundles that ship separately are marked (their shipped quantity counted from their items): the order
+        item does not say how a bundle ships, its product does (docs/real-services.md)."""
+        for item in order.items:
+            if item.product_type == "bundle" and item.parent_item_id is None and self.ships_separately(item.sku):
+                order.mark_separately(item)
+        return order
+
+    def ships_separately(self, sku: str) -> bool:
+        """Whether the bundle product ``sku`` ships its items separately (catalog attribute ``shipment_type``
+        "1"). Read once per SKU and run; a catalog Commerce will not show (no Magento_Catalog::products access)
+        counts as Magento's default, together."""
+        cache = self._bundle_types
+        if sku not in cache:
+            try:
+                data = self._call("GET", f"/products/{quote(sku, safe='')}")
+            except ApiError:
+                data = None
+            attrs = data.get("custom_attributes") if isinstance(data, dict) else None
+            value = next(
+                (
+                    a.get("value")
+                    for a in attrs or []
+                    if isinstance(a, dict) and a.get("attribute_code") == "shipment_type"
+                ),
+                None,
+            )
+            cache[sku] = str(value) == "1"
+        return cache[sku]
 
     def search_shipments(
         self,

@@ -31,6 +31,9 @@ class OrderItem(_Tolerant):
     qty_canceled: float = 0
     qty_refunded: float = 0
     qty_invoiced: float = 0
+    #: a bundle whose items ship separately (its product's shipment_type 1): Magento ships its items, never the
+    #: bundle item itself. Set by the Commerce client from the catalog; not part of Magento's order item.
+    ships_separately: bool = False
 
     @field_validator(
         "qty_ordered", "qty_shipped", "qty_canceled", "qty_refunded", "qty_invoiced", mode="before"
@@ -79,6 +82,21 @@ class Order(_Tolerant):
 
     def children(self, parent: OrderItem) -> list[OrderItem]:
         return list(self._index()[1].get(parent.item_id, ()))
+
+    def bundle_parts(self, parent: OrderItem) -> list[tuple[OrderItem, float]]:
+        """The items of a bundle that ships separately, each with its units per bundle."""
+        if not parent.ships_separately or parent.qty_ordered <= 0:
+            return []
+        return [(c, c.qty_ordered / parent.qty_ordered) for c in self.children(parent) if c.qty_ordered > 0]
+
+    def mark_separately(self, parent: OrderItem) -> None:
+        """``parent`` is a bundle that ships separately: Magento records its shipments on its items, so its own
+        shipped quantity is the number of whole bundles its items' shipped quantities make up."""
+        parent.ships_separately = True
+        parts = self.bundle_parts(parent)
+        if parts:
+            whole = min(int(c.qty_shipped / per + 1e-9) for c, per in parts)
+            parent.qty_shipped = max(parent.qty_shipped, float(whole))
 
     def item_by_id(self, item_id: int) -> OrderItem | None:
         return self._index()[0].get(item_id)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -71,6 +71,13 @@ CREATE TABLE IF NOT EXISTS c_items (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS c_items_order ON c_items (order_id);
+
+-- catalog products wmsync reads (GET /V1/products/{sku}): a bundle's "Ship Bundle Items" setting
+CREATE TABLE IF NOT EXISTS c_products (
+    sku TEXT PRIMARY KEY,
+    type_id TEXT NOT NULL,
+    shipment_type TEXT
+);
 
 CREATE TABLE IF NOT EXISTS c_shipments (
     entity_id INTEGER PRIMARY KEY,

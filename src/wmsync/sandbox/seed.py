@@ -74,6 +74,13 @@ PRODUCTS = {
     "WM-TENT-010": ("2-Person Dome Tent", 129.0),
 }
 CONFIGURABLE = ("WM-HOODIE", "Zip Hoodie", "WM-HOODIE-M-BLUE", "Zip Hoodie - M / Blue", 49.0)
+# bundles: (SKU, name, price, shipment type "0" together / "1" separately, [(child SKU, name, units per bundle)])
+BUNDLES = {
+    134: ("WM-KIT-011", "Picnic Kit", 39.0, "0",
+          [("WM-KIT-011-PLATE", "Picnic plate", 2), ("WM-KIT-011-CUP", "Picnic cup", 2)]),
+    135: ("WM-KIT-012", "Camp Kit", 59.0, "1",
+          [("WM-KIT-012-STOVE", "Camp stove", 1), ("WM-KIT-012-POT", "Camp pot", 2)]),
+}
 
 # (increment, Walmart PO?, what it covers) — mirrored in SEED.md; tests check the two agree.
 FIXED_ORDERS: tuple[tuple[int, bool, str], ...] = (
@@ -110,6 +117,8 @@ FIXED_ORDERS: tuple[tuple[int, bool, str], ...] = (
     (131, True, "fulfilled by Walmart (shipNode.type WFSFulfilled): not the seller's to ship"),
     (132, True, "fulfilled by a 3PL (shipNode.type 3PLFulfilled): not the seller's to ship"),
     (133, True, "Walmart SKU LAMP-4-WMT for Commerce SKU WM-LAMP-004 (the store's skus table)"),
+    (134, True, "bundle shipped together: the bundle item ships, its items are not shipped alone"),
+    (135, True, "bundle shipped separately: its items ship, the bundle item itself is refused"),
 )
 
 #: The sandbox store's ``skus`` table (Walmart SKU -> Commerce SKU): 000000133 is listed on Walmart as LAMP-4-WMT.
@@ -220,6 +229,19 @@ class Builder:
             ),
         )
         return self._item_id
+
+    def bundle(self, order_id: int, qty: int, bundle: tuple[str, str, float, str, list[tuple[str, str, int]]]) -> int:
+        """A bundle parent item and its children (``units`` of each per bundle); the catalog keeps its
+        shipment type ("Ship Bundle Items": "0" together, "1" separately)."""
+        sku, name, price, shipment_type, children = bundle
+        parent = self.item(order_id, sku, name, qty, price, product_type="bundle")
+        for child_sku, child_name, units in children:
+            self.item(order_id, child_sku, child_name, qty * units, 0.0, parent=parent)
+        self.conn.execute(
+            "INSERT OR REPLACE INTO c_products (sku, type_id, shipment_type) VALUES (?, 'bundle', ?)",
+            (sku, shipment_type),
+        )
+        return parent
 
     def configurable(self, order_id: int, qty: int) -> tuple[int, int]:
         parent_sku, parent_name, child_sku, child_name, price = CONFIGURABLE
@@ -505,6 +527,18 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
     _oid, po, _ = _walmart_pair(b, 133, at(97), [("WM-LAMP-004", 1)])
     walmart_sku = next(w for w, c in SKU_MAP.items() if c == "WM-LAMP-004")
     conn.execute("UPDATE w_lines SET sku = ? WHERE po = ?", (walmart_sku, po))
+
+    # bundles: shipped as one item ("together") or by their items ("separately"); placed before 000000101 too
+    for increment, when in ((134, at(96)), (135, at(95))):
+        sku, name, price, _type, _children = BUNDLES[increment]
+        po = po_for(increment)
+        customer = CUSTOMERS[increment % len(CUSTOMERS)]
+        b.walmart_po(po, customer_order_for(increment), when, customer, _email(increment), "Standard")
+        oid = b.commerce_order(increment, when, customer, ext=po, email=_email(increment))
+        b.bundle(oid, 1, BUNDLES[increment])
+        b.line(po, 1, sku, name, 1, price)
+        b.finish_order(oid)
+        b.history(oid, f"Walmart purchase order {po} imported.", when, "processing")
 
     # a PO that Channel Manager has not imported yet
     po = po_for(UNIMPORTED_PO_INCREMENT)

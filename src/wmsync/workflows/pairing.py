@@ -133,19 +133,57 @@ class CommercePackage:
         return [t[0] for t in self.tracks]
 
 
+def shipment_units(order: Order, shipment: Shipment) -> dict[int, int]:
+    """Units a Commerce shipment holds per top-level item. Child rows of configurables repeat their parent's
+    quantity and are skipped; the items of a bundle that ships separately count as whole bundles."""
+    out: dict[int, int] = {}
+    parts: dict[int, dict[int, float]] = {}  # bundle item id -> its items' quantities in this shipment
+    for si in shipment.items:
+        if si.order_item_id is None or si.qty <= 0:
+            continue
+        item = order.item_by_id(si.order_item_id)
+        if item is None:
+            continue
+        if item.parent_item_id is None:
+            out[item.item_id] = out.get(item.item_id, 0) + round(si.qty)
+            continue
+        parent = order.item_by_id(item.parent_item_id)
+        if parent is not None and parent.ships_separately:
+            got = parts.setdefault(parent.item_id, {})
+            got[item.item_id] = got.get(item.item_id, 0.0) + si.qty
+    for parent_id, got in parts.items():
+        parent = order.item_by_id(parent_id)
+        if parent is None:
+            continue
+        whole = min((int(got.get(c.item_id, 0.0) / per + 1e-9) for c, per in order.bundle_parts(parent)), default=0)
+        if whole > 0:
+            out[parent_id] = out.get(parent_id, 0) + whole
+    return out
+
+
+def ship_items(order: Order, commerce_items: dict[int, int]) -> list[tuple[int, int]]:
+    """(order item id, qty) to put in a Commerce shipment for units per top-level item: a bundle that ships
+    separately is shipped by its items (Magento refuses the bundle item itself)."""
+    out: list[tuple[int, int]] = []
+    for item_id, qty in sorted(commerce_items.items()):
+        item = order.item_by_id(item_id)
+        parts = order.bundle_parts(item) if item is not None else []
+        if parts:
+            out.extend((c.item_id, round(qty * per)) for c, per in parts)
+        else:
+            out.append((item_id, qty))
+    return out
+
+
 def commerce_packages(order: Order, shipments: Sequence[Shipment], item_sku: dict[int, str]) -> list[CommercePackage]:
     """Each Commerce shipment with its units per Walmart SKU (``item_sku`` from :func:`item_skus`)."""
     out = []
     for sh in shipments:
         sku_qty: dict[str, int] = {}
-        for si in sh.items:
-            if si.order_item_id is None or si.qty <= 0:
-                continue
-            item = order.item_by_id(si.order_item_id)
-            if item is None or item.parent_item_id is not None:
-                continue  # child rows of configurables repeat the parent's quantity
-            sku = item_sku.get(item.item_id, item.sku)
-            sku_qty[sku] = sku_qty.get(sku, 0) + round(si.qty)
+        for item_id, qty in shipment_units(order, sh).items():
+            item = order.item_by_id(item_id)
+            sku = item_sku.get(item_id, item.sku if item is not None else "")
+            sku_qty[sku] = sku_qty.get(sku, 0) + qty
         tracks = [(t.track_number, t.carrier_code, t.title) for t in sh.tracks if t.track_number]
         out.append(CommercePackage(sh.entity_id, tracks, sku_qty, parse_commerce_time(sh.created_at)))
     return out

@@ -185,13 +185,10 @@ def plan_package(
     sku_qty: dict[str, int] = {}
     commerce_items: dict[int, int] = {}
     if shipment is not None:
-        for sitem in shipment.items:
-            if sitem.order_item_id is None or sitem.qty <= 0:
+        for item_id, qty in pairing.shipment_units(order, shipment).items():
+            item = order.item_by_id(item_id)
+            if item is None:
                 continue
-            item = order.item_by_id(sitem.order_item_id)
-            if item is None or item.parent_item_id is not None:
-                continue
-            qty = round(sitem.qty)
             commerce_items[item.item_id] = commerce_items.get(item.item_id, 0) + qty
             sku = sku_of_item(order, item, walmart_skus)
             sku_qty[sku] = sku_qty.get(sku, 0) + qty
@@ -329,7 +326,7 @@ def plan_package(
     elif shipment is None:
         code = rules.magento_code(carrier.carrier)
         commerce_body = commerce_ship_body(
-            [ShipItem(order_item_id=i, qty=q) for i, q in sorted(commerce_items.items())],
+            [ShipItem(order_item_id=i, qty=q) for i, q in pairing.ship_items(order, commerce_items)],
             ShipTrack(track_number=tracking, title=carrier.name, carrier_code=code),
             notify=store.notify_customer,
             source_code=store.source_code,

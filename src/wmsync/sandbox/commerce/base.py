@@ -25,6 +25,7 @@ ACL = {
     "commerce.unhold": "Magento_Sales::unhold",
     "commerce.list_shipments": "Magento_Sales::shipment",
     "commerce.get_shipment": "Magento_Sales::shipment",
+    "commerce.get_product": "Magento_Catalog::products",
 }
 
 # Columns a searchCriteria filter or sort may name, with the SQL expression behind them.

@@ -38,6 +38,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/V1/orders/(?P<id>[^/]+)/unhold$"), "commerce.unhold"),
     ("GET", re.compile(r"^/V1/shipments$"), "commerce.list_shipments"),
     ("GET", re.compile(r"^/V1/shipment/(?P<id>[^/]+)$"), "commerce.get_shipment"),
+    ("GET", re.compile(r"^/V1/products/(?P<sku>[^/]+)$"), "commerce.get_product"),
 ]
 
 _REST = re.compile(r"^/rest(?:/(?P<store>[A-Za-z0-9_]+))?(?P<rest>/V1/.*)$")
@@ -76,6 +77,8 @@ def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, st
         return Reply(200, _list(ctx, req, "c_orders", ORDER_FIELDS, _render_order_page))
     if operation == "commerce.list_shipments":
         return Reply(200, _list(ctx, req, "c_shipments", SHIPMENT_FIELDS, render_shipments))
+    if operation == "commerce.get_product":
+        return Reply(200, _product(ctx, params["sku"]))
     ident = _int_param(params["id"], "id" if operation != "commerce.ship" else "orderId")
     if operation == "commerce.get_shipment":
         shipments = render_shipments(ctx.conn, [ident])
@@ -103,6 +106,29 @@ def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, st
     if operation == "commerce.unhold":
         return Reply(200, _unhold(ctx, order))
     raise AssertionError(operation)  # pragma: no cover
+
+
+def _product(ctx: Ctx, raw_sku: str) -> dict[str, object]:
+    """``GET /V1/products/{sku}``: the parts wmsync reads. A bundle carries its "Ship Bundle Items" setting as
+    the custom attribute ``shipment_type`` ("0" together, "1" separately)."""
+    from urllib.parse import unquote
+
+    sku = unquote(raw_sku)
+    row = ctx.conn.execute("SELECT * FROM c_products WHERE sku = ?", (sku,)).fetchone()
+    if row is None:
+        item = ctx.conn.execute(
+            "SELECT sku, product_type, product_id, name FROM c_items WHERE sku = ? LIMIT 1", (sku,)
+        ).fetchone()
+        if item is None:
+            raise MagentoError(
+                404, "The product that was requested doesn't exist. Verify the product and try again."
+            )
+        return {"sku": sku, "type_id": item["product_type"], "custom_attributes": []}
+    return {
+        "sku": sku,
+        "type_id": row["type_id"],
+        "custom_attributes": [{"attribute_code": "shipment_type", "value": row["shipment_type"]}],
+    }
 
 
 def _int_param(value: str, name: str) -> int:

@@ -13,8 +13,31 @@ def _items(conn: sqlite3.Connection, order_id: int) -> list[sqlite3.Row]:
     return conn.execute("SELECT * FROM c_items WHERE order_id = ? ORDER BY item_id", (order_id,)).fetchall()
 
 
-def qty_to_ship(row: sqlite3.Row) -> float:
-    if row["parent_item_id"] is not None:  # a configurable's child is a "dummy" item: it never ships itself
+def bundle_types(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> dict[int, str]:
+    """Bundle items of an order -> their product's shipment type ("0" together, the default; "1" separately)."""
+    out: dict[int, str] = {}
+    for r in rows:
+        if r["product_type"] == "bundle":
+            p = conn.execute("SELECT shipment_type FROM c_products WHERE sku = ?", (r["sku"],)).fetchone()
+            out[int(r["item_id"])] = str((p["shipment_type"] if p is not None else None) or "0")
+    return out
+
+
+def is_dummy(row: sqlite3.Row, bundles: dict[int, str]) -> bool:
+    """``Order\\Item::isDummy(true)``: an item that is not shipped itself. A configurable's child; a bundle's
+    items when the bundle ships together; the bundle item itself when its items ship separately."""
+    if row["product_type"] == "bundle":
+        return bundles.get(int(row["item_id"])) == "1"
+    parent = row["parent_item_id"]
+    if parent is None:
+        return False
+    if int(parent) in bundles:
+        return bundles[int(parent)] != "1"
+    return True
+
+
+def qty_to_ship(row: sqlite3.Row, bundles: dict[int, str] | None = None) -> float:
+    if is_dummy(row, bundles or {}):  # a configurable's child, a bundle part shipped with its bundle, …
         return 0.0
     left = (
         float(row["qty_ordered"]) - float(row["qty_shipped"]) - float(row["qty_refunded"]) - float(row["qty_canceled"])
@@ -59,12 +82,34 @@ def ship_order(ctx: Ctx, order: sqlite3.Row, body: Any, *, source: str = "api") 
                     'The "%value" value\'s type is invalid. The "%type" type was expected. Verify and try again.',
                     {"value": str(it.get("qty")), "type": "float"},
                 ) from exc
-    else:
-        requested = {int(r["item_id"]): float(r["qty_ordered"]) for r in rows if r["parent_item_id"] is None}
+    bundles = bundle_types(conn, rows)
+    if not raw_items:
+        requested = {int(r["item_id"]): float(r["qty_ordered"]) for r in rows if not is_dummy(r, bundles)}
+
+    # BundleShipmentTypeValidator: a dummy bundle item asked for is refused with the bundle's shipment type
+    by_id = {int(r["item_id"]): r for r in rows}
+    bundle_messages: list[str] = []
+    for item_id, q in requested.items():
+        r = by_id.get(item_id)
+        if r is None or q <= 0 or not is_dummy(r, bundles):
+            continue
+        if r["product_type"] == "bundle":
+            bundle_messages.append(
+                f'Cannot create shipment as bundle product "{r["sku"]}" has shipment type "Separately". '
+                "Bundle product options should be shipped instead."
+            )
+        elif r["parent_item_id"] is not None and int(r["parent_item_id"]) in bundles:
+            parent = by_id[int(r["parent_item_id"])]
+            bundle_messages.append(
+                f'Cannot create shipment as bundle product "{parent["sku"]}" has shipment type "Together". '
+                "Bundle product itself should be shipped instead."
+            )
+    if bundle_messages:
+        raise MagentoError(400, "Shipment Document Validation Error(s):\n" + "\n".join(dict.fromkeys(bundle_messages)))
 
     to_ship: list[tuple[sqlite3.Row, float]] = []
     for r in rows:
-        left = qty_to_ship(r)
+        left = qty_to_ship(r, bundles)
         q = requested.get(int(r["item_id"]), 0.0)
         if left <= 0 or q <= 0:
             continue
@@ -74,7 +119,7 @@ def ship_order(ctx: Ctx, order: sqlite3.Row, body: Any, *, source: str = "api") 
     messages: list[str] = []
     if order["state"] in ("payment_review", "holded", "canceled"):
         messages.append(f"A shipment cannot be created when an order has a status of {order['status']}")
-    elif not any(qty_to_ship(r) > 0 for r in rows):
+    elif not any(qty_to_ship(r, bundles) > 0 for r in rows):
         messages.append("The order does not allow a shipment to be created.")
     if total <= 0:
         messages.append("You can't create a shipment without products.")
@@ -141,12 +186,13 @@ def ship_order(ctx: Ctx, order: sqlite3.Row, body: Any, *, source: str = "api") 
 def _resolve_state(ctx: Ctx, order_id: int, now: str) -> None:
     order = _order_row(ctx.conn, order_id)
     rows = _items(ctx.conn, order_id)
+    bundles = bundle_types(ctx.conn, rows)
     state = order["state"]
     if state == "new":
         state = "processing"
     if (
         state == "processing"
-        and not any(qty_to_ship(r) > 0 for r in rows)
+        and not any(qty_to_ship(r, bundles) > 0 for r in rows)
         and not any(qty_to_invoice(r) > 0 for r in rows)
     ):
         state = "complete"
