@@ -90,3 +90,24 @@ def test_every_exchange_matches_the_official_schemas(cli: Any, checked: Checked)
     for expected in ("POST token", "GET detail", "POST acknowledge", "POST shipping", "POST cancel", "POST ship",
                      "POST comments", "GET orders", "GET shipments"):
         assert expected in kinds, (expected, sorted(kinds))
+
+
+def test_inventory_and_catalog_exchanges_match_the_official_schemas(cli: Any, checked: Checked) -> None:
+    """Multi-Source Inventory (sources, source items, source selection) and the catalog read of a bundle's
+    shipment type: every request and answer against the 2.4.9 admin schema."""
+    from wmsync.sandbox import Sandbox as _S
+
+    sb = _S(default_db_path())
+    sb.update_settings(msi=True)
+    sb.close()
+    for args in (["ship", "000000127", "--carrier", "UPS", "--tracking", "1ZW1X2Y30390010006"],
+                 ["ship", "000000128", "--carrier", "UPS", "--tracking", "1Z999AA10123456800", "--source", "west"],
+                 ["ship", "000000135", "--carrier", "UPS", "--tracking", "1Z999AA10123456819"]):
+        r = cli(*args, "--store", "sandbox")
+        assert r.exit_code == 0, (args, r)
+    assert checked.problems == [], "\n".join(checked.problems)
+    seen = set(checked.seen)
+    for expected in ("GET /rest/default/V1/inventory/sources", "GET /rest/default/V1/inventory/source-items",
+                     "POST /rest/default/V1/inventory/source-selection-algorithm-result",
+                     "GET /rest/default/V1/products/WM-KIT-012"):
+        assert expected in seen, (expected, sorted(seen))

@@ -377,6 +377,7 @@ def run_ship_file(
     override_intent_to_cancel: bool = False,
     skip_format_check: bool = False,
     ship_date: datetime | None = None,
+    source: str | None = None,
 ) -> None:
     """``wmsync ship --from-file PATH``: one package per (order, tracking number). ``via``,
     ``override_intent_to_cancel``, ``skip_format_check`` and ``ship_date`` apply to every row (a row's own
@@ -396,6 +397,7 @@ def run_ship_file(
         override_intent_to_cancel=override_intent_to_cancel,
         skip_format_check=skip_format_check,
         ship_date=ship_date,
+        source=source,
     )
 
     def validate(stream: TextIO, name: str | None) -> Validated:

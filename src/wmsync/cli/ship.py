@@ -78,6 +78,14 @@ def ship(
     skip_format_check: Annotated[
         bool, typer.Option("--skip-format-check", help="Skip only the per-carrier tracking format check.")
     ] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Multi-Source Inventory source the package leaves from (default: the store's source_code, else "
+            "Commerce's source selection).",
+        ),
+    ] = None,
     lock_timeout: LockTimeoutOpt = 60.0,
     from_file: Annotated[
         Path | None,
@@ -120,6 +128,7 @@ def ship(
             override_intent_to_cancel=override_intent_to_cancel,
             skip_format_check=skip_format_check,
             ship_date=parse_ship_date(ship_date),
+            source=source,
         )
         return
     if order is None:
@@ -143,6 +152,7 @@ def ship(
         via=mode,  # type: ignore[arg-type]
         override_intent_to_cancel=override_intent_to_cancel,
         skip_format_check=skip_format_check,
+        source=source,
     )
     with rt.out.spinner("reading the order") as update:
         ctx = rt.context(settings, progress=update, note=rt.out.note)

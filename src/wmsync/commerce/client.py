@@ -91,6 +91,13 @@ class AuthErrorApi(ApiError):
     exit_code = AuthError.exit_code
 
 
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 @dataclass(frozen=True)
 class Filter:
     field: str
@@ -177,6 +184,7 @@ class CommerceClient:
         self.signer = signer
         limits = {"commerce": RateLimiter(rate_per_min, clock=clock)} if rate_per_min else {}
         self._bundle_types: dict[str, bool] = {}  # bundle SKU -> ships its items separately
+        self._sources: list[tuple[str, bool]] | None = None  # MSI sources, [] = no MSI
         self.http = Http(
             service=SERVICE,
             base_url=f"{base_url.rstrip('/')}/rest/{store_code}/V1",
@@ -323,6 +331,57 @@ class CommerceClient:
             if item.product_type == "bundle" and item.parent_item_id is None and self.ships_separately(item.sku):
                 order.mark_separately(item)
         return order
+
+    # ------------------------------------------------------------ Multi-Source Inventory
+
+    def msi_sources(self) -> list[tuple[str, bool]] | None:
+        """The inventory sources (code, enabled), or None when Commerce runs without Multi-Source Inventory (its
+        inventory routes are absent: 404 "Request does not match any route."). Read once per run."""
+        if self._sources is None:
+            try:
+                data = self._call("GET", "/inventory/sources", params=[("searchCriteria[pageSize]", "100")])
+            except NotFoundError:
+                self._sources = []
+                return None
+            items = data.get("items") if isinstance(data, dict) else None
+            self._sources = [
+                (str(i.get("source_code")), bool(i.get("enabled", True)))
+                for i in items or []
+                if isinstance(i, dict) and i.get("source_code")
+            ] or [("default", True)]
+        return self._sources or None
+
+    def source_items(self, skus: Sequence[str]) -> dict[tuple[str, str], tuple[float, bool]]:
+        """(sku, source code) -> (quantity, in stock) for these SKUs, from every source."""
+        params = [
+            ("searchCriteria[filterGroups][0][filters][0][field]", "sku"),
+            ("searchCriteria[filterGroups][0][filters][0][value]", ",".join(skus)),
+            ("searchCriteria[filterGroups][0][filters][0][conditionType]", "in"),
+        ]
+        data = self._call("GET", "/inventory/source-items", params=params)
+        out: dict[tuple[str, str], tuple[float, bool]] = {}
+        for item in (data.get("items") if isinstance(data, dict) else None) or []:
+            if isinstance(item, dict) and item.get("sku") and item.get("source_code"):
+                out[(str(item["sku"]), str(item["source_code"]))] = (
+                    _num(item.get("quantity")),
+                    str(item.get("status", 1)) == "1",
+                )
+        return out
+
+    def select_sources(
+        self, items: Sequence[tuple[str, float]], *, stock_id: int = 1, algorithm: str = "priority"
+    ) -> tuple[bool, list[tuple[str, str, float]]]:
+        """Commerce's source selection for these (sku, qty): (shippable, [(source code, sku, qty to deduct)])."""
+        body = {
+            "inventoryRequest": {"stock_id": stock_id, "items": [{"sku": sku, "qty": qty} for sku, qty in items]},
+            "algorithmCode": algorithm,
+        }
+        data = self._call("POST", "/inventory/source-selection-algorithm-result", json_body=body, idempotent=True)
+        picks = []
+        for item in (data.get("source_selection_items") if isinstance(data, dict) else None) or []:
+            if isinstance(item, dict) and item.get("source_code") and item.get("sku"):
+                picks.append((str(item["source_code"]), str(item["sku"]), _num(item.get("qty_to_deduct"))))
+        return bool(data.get("shippable")) if isinstance(data, dict) else False, picks
 
     def ships_separately(self, sku: str) -> bool:
         """Whether the bundle product ``sku`` ships its items separately (catalog attribute ``shipment_type``

@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -77,6 +77,21 @@ CREATE TABLE IF NOT EXISTS c_products (
     sku TEXT PRIMARY KEY,
     type_id TEXT NOT NULL,
     shipment_type TEXT
+);
+
+-- Multi-Source Inventory (served only with the setting msi): sources and what each holds
+CREATE TABLE IF NOT EXISTS c_sources (
+    source_code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    priority INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS c_source_items (
+    sku TEXT NOT NULL,
+    source_code TEXT NOT NULL,
+    quantity REAL NOT NULL,
+    status INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (sku, source_code)
 );
 
 CREATE TABLE IF NOT EXISTS c_shipments (

@@ -540,6 +540,9 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
         b.finish_order(oid)
         b.history(oid, f"Walmart purchase order {po} imported.", when, "processing")
 
+    # Multi-Source Inventory (served with the setting msi): two warehouses; "east" has no lamps, "west" no mugs
+    _sources(conn)
+
     # a PO that Channel Manager has not imported yet
     po = po_for(UNIMPORTED_PO_INCREMENT)
     customer = CUSTOMERS[0]
@@ -548,6 +551,24 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
 
     if orders > 0:
         _generate(b, orders, rng_seed, first_increment=1001)
+
+
+#: (source code, name, priority) of the sandbox's Multi-Source Inventory, and the SKUs each lacks
+MSI_SOURCES = (("east", "East warehouse", 1), ("west", "West warehouse", 2))
+MSI_OUT_OF_STOCK = {"east": ("WM-LAMP-004",), "west": ("WM-MUG-001",)}
+
+
+def _sources(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO c_sources (source_code, name, enabled, priority) VALUES ('default', 'Default', 1, 9)")
+    bundle_skus = [b[0] for b in BUNDLES.values()] + [c[0] for b in BUNDLES.values() for c in b[4]]
+    skus = [*PRODUCTS, CONFIGURABLE[2], *bundle_skus]
+    for code, name, priority in MSI_SOURCES:
+        conn.execute("INSERT INTO c_sources (source_code, name, enabled, priority) VALUES (?, ?, 1, ?)",
+                     (code, name, priority))
+        for sku in skus:
+            qty = 0 if sku in MSI_OUT_OF_STOCK.get(code, ()) else 100
+            conn.execute("INSERT INTO c_source_items (sku, source_code, quantity, status) VALUES (?, ?, ?, ?)",
+                         (sku, code, qty, 1 if qty > 0 else 0))
 
 
 def _generate(b: Builder, count: int, rng_seed: int, *, first_increment: int) -> None:

@@ -66,6 +66,9 @@ class SandboxSettings:
     answer ``"12"`` (what Magento sends) instead of ``12`` (what its schema declares). ``oauth_base_urls``: other
     base URLs an OAuth 1.0a signature may have been computed for (a proxy in front of the sandbox, such as
     Stoplight Prism, that rewrites the Host header), e.g. ``("http://127.0.0.1:4010",)``.
+    ``msi``: the store runs Multi-Source Inventory with several sources (``east``, ``west``; SEED.md): the
+    inventory endpoints answer, and a shipment must name a source that holds its items. Without it the inventory
+    endpoints are absent (404), as on a store without MSI.
     ``order_list_cap``: the most orders one listing (``GET /v3/orders`` with its filters) may match; more is a 400
     (Walmart documents 10,000; 0 = no cap).
     ``orders_basic_auth``: order calls must carry ``Authorization: Basic`` (the orders spec's global security);
@@ -91,6 +94,7 @@ class SandboxSettings:
     tracking_update_window_s: float = 4 * 3600.0
     orders_basic_auth: bool = False
     order_list_cap: int = 10_000
+    msi: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fault_rate <= 1.0:

@@ -186,6 +186,7 @@ class RunOptions:
     override_intent_to_cancel: bool = False
     skip_format_check: bool = False
     ship_date: datetime | None = None  # for rows without a ship_date of their own
+    source: str | None = None  # Multi-Source Inventory source for every package (--source)
 
 
 def ship_package(
@@ -205,6 +206,7 @@ def ship_package(
         via=opts.via,  # type: ignore[arg-type]
         override_intent_to_cancel=opts.override_intent_to_cancel,
         skip_format_check=opts.skip_format_check,
+        source=opts.source,
     )
     got = prefetch.take(pkg.order) if prefetch is not None else None
     try:

@@ -207,6 +207,25 @@ def run_package(
 # ---------------------------------------------------------------- the whole command
 
 
+def _settle_sources(ctx: Context, plan_: ShipPlan, asked: str | None) -> None:
+    """Each Commerce shipment names the inventory source it leaves from, checked to hold its items, before
+    anything is sent (:mod:`wmsync.workflows.sources`)."""
+    from wmsync.workflows.sources import choose_source
+
+    for pkg in plan_.packages:
+        body = pkg.commerce_body
+        if body is None:
+            continue
+        items = [(int(i["order_item_id"]), int(i["qty"])) for i in body.get("items", [])]
+        code = choose_source(ctx, plan_.order, items, asked)
+        new = {k: v for k, v in body.items() if k != "arguments"}
+        if code:
+            new["arguments"] = {"extension_attributes": {"source_code": code}}
+            if ctx.commerce.msi_sources() is not None:
+                plan_.checks.append(f"inventory source {code!r} holds the package's items")
+        pkg.commerce_body = new
+
+
 def execute(
     ctx: Context,
     req: ShipRequest,
@@ -237,6 +256,7 @@ def execute(
         elif req.carrier is None or any(i.qty_shipped > 0 for i in order.items):
             pair.shipments = ctx.commerce.list_shipments(order.entity_id)
         the_plan = plan(pair, ctx.store, req, now_ms=now_ms(ctx.clock))
+        _settle_sources(ctx, the_plan, req.source)
         sent: list[str] = []  # the writes this run makes, for the headline
         for note in the_plan.notes:
             ctx.note(note)

@@ -54,6 +54,7 @@ class ShipRequest:
     via: Via = "direct"
     override_intent_to_cancel: bool = False
     skip_format_check: bool = False
+    source: str | None = None  # the Multi-Source Inventory source (default: store's source_code, or Commerce's pick)
 
 
 @dataclass

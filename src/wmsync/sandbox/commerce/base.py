@@ -26,6 +26,9 @@ ACL = {
     "commerce.list_shipments": "Magento_Sales::shipment",
     "commerce.get_shipment": "Magento_Sales::shipment",
     "commerce.get_product": "Magento_Catalog::products",
+    "commerce.list_sources": "Magento_InventoryApi::source",
+    "commerce.list_source_items": "Magento_InventoryApi::source",
+    "commerce.select_sources": "Magento_InventoryApi::source",
 }
 
 # Columns a searchCriteria filter or sort may name, with the SQL expression behind them.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from wmsync.sandbox.commerce import inventory
 from wmsync.sandbox.commerce.auth import _authorized
 from wmsync.sandbox.commerce.base import (
     ACL,
@@ -39,7 +40,13 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/V1/shipments$"), "commerce.list_shipments"),
     ("GET", re.compile(r"^/V1/shipment/(?P<id>[^/]+)$"), "commerce.get_shipment"),
     ("GET", re.compile(r"^/V1/products/(?P<sku>[^/]+)$"), "commerce.get_product"),
+    ("GET", re.compile(r"^/V1/inventory/sources$"), "commerce.list_sources"),
+    ("GET", re.compile(r"^/V1/inventory/source-items$"), "commerce.list_source_items"),
+    ("POST", re.compile(r"^/V1/inventory/source-selection-algorithm-result$"), "commerce.select_sources"),
 ]
+
+#: the Multi-Source Inventory endpoints: absent unless the sandbox runs MSI (setting ``msi``)
+_MSI = frozenset({"commerce.list_sources", "commerce.list_source_items", "commerce.select_sources"})
 
 _REST = re.compile(r"^/rest(?:/(?P<store>[A-Za-z0-9_]+))?(?P<rest>/V1/.*)$")
 
@@ -63,7 +70,7 @@ def handle(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, str])
     try:
         if operation == "commerce.bad_store":
             raise MagentoError(400, "Requested store is not found")
-        if operation == "commerce.unknown":
+        if operation == "commerce.unknown" or (operation in _MSI and not ctx.settings.msi):
             raise MagentoError(404, "Request does not match any route.")
         if not _authorized(ctx, req):
             raise MagentoError(401, UNAUTHORIZED, {"resources": ACL[operation]})
@@ -79,6 +86,12 @@ def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, st
         return Reply(200, _list(ctx, req, "c_shipments", SHIPMENT_FIELDS, render_shipments))
     if operation == "commerce.get_product":
         return Reply(200, _product(ctx, params["sku"]))
+    if operation == "commerce.list_sources":
+        return Reply(200, inventory.list_sources(ctx))
+    if operation == "commerce.list_source_items":
+        return Reply(200, inventory.list_source_items(ctx, req))
+    if operation == "commerce.select_sources":
+        return Reply(200, inventory.select_sources(ctx, _json(req)))
     ident = _int_param(params["id"], "id" if operation != "commerce.ship" else "orderId")
     if operation == "commerce.get_shipment":
         shipments = render_shipments(ctx.conn, [ident])

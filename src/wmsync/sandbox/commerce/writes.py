@@ -142,6 +142,13 @@ def ship_order(ctx: Ctx, order: sqlite3.Row, body: Any, *, source: str = "api") 
     if isinstance(arguments, dict) and isinstance(arguments.get("extension_attributes"), dict):
         sc = arguments["extension_attributes"].get("source_code")
         source_code = str(sc) if sc else None
+    # Multi-Source Inventory deducts the shipped quantities from the shipment's source (or "default"); a
+    # source that does not hold them refuses the whole shipment
+    from wmsync.sandbox.commerce import inventory
+
+    deducted = [(str(r["sku"]), q) for r, q in to_ship]
+    inventory.check_shipment(ctx, source_code, deducted)
+    inventory.deduct(ctx, source_code, deducted)
     next_id = int(conn.execute("SELECT COALESCE(MAX(entity_id), 0) + 1 FROM c_shipments").fetchone()[0])
     conn.execute(
         "INSERT INTO c_shipments (entity_id, increment_id, order_id, total_qty, email_sent, source_code, "
