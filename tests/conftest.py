@@ -84,3 +84,34 @@ def sandbox() -> Iterator[Any]:
     sb.clear_request_log()
     yield sb
     sb.close()
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[Any]:
+    """A throwaway MariaDB server for the whole run (tests/mariadb_server.py). Outside CI the tests that need it
+    skip when MariaDB is not installed; in CI they fail."""
+    import mariadb_server
+
+    if mariadb_server.binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("MariaDB is required in CI (apt-get install -y mariadb-server)")
+        pytest.skip("MariaDB is not installed")
+    server = mariadb_server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def state_db(mariadb: Any) -> Any:
+    """A fresh database and user on the shared server: (StateURL, password)."""
+    import uuid
+
+    from wmsync.journal_mysql import StateURL
+
+    name = "wm_" + uuid.uuid4().hex[:12]
+    password = uuid.uuid4().hex
+    mariadb.sql(
+        f"CREATE DATABASE {name}; CREATE USER '{name}'@'127.0.0.1' IDENTIFIED BY '{password}';"
+        f"GRANT ALL ON {name}.* TO '{name}'@'127.0.0.1';"
+    )
+    return StateURL(name, "127.0.0.1", mariadb.port, name), password

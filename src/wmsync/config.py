@@ -150,6 +150,9 @@ class StoreConfig(_Strict):
     #: Walmart SKU -> Commerce SKU, for items listed on Walmart under another SKU.
     skus: dict[SkuName, SkuName] = Field(default_factory=dict)
     default_cancel_reason: str | None = None
+    #: shared state for a team: "mysql://USER@HOST[:PORT]/DATABASE" keeps the journal and the leases in
+    #: MariaDB/MySQL (password: WMSYNC_<STORE>_STATE_PASSWORD or the keyring); None = SQLite in the data dir
+    state: str | None = None
     #: `orders list --status at-risk`: units still open and the ship-by time within this long (e.g. "4h"), or past
     at_risk_margin: str = "4h"
     rate_limits: RateLimits = Field(default_factory=RateLimits)
@@ -167,6 +170,20 @@ class StoreConfig(_Strict):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from wmsync.errors import WmsyncError
+        from wmsync.journal_mysql import StateURL
+
+        try:
+            StateURL.parse(value)
+        except WmsyncError as exc:
+            raise ValueError(exc.message) from exc
         return value
 
     @field_validator("at_risk_margin")

@@ -134,6 +134,7 @@ class DoneOperation:
 class Journal:
     def __init__(self, path: Path, *, clock: Any = None) -> None:
         self.path = path
+        self._clock = clock
         self._time = clock.time if clock is not None else time.time
         self._lock = threading.RLock()
         try:
@@ -207,6 +208,15 @@ class Journal:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def reopen(self) -> Journal:
+        """Another connection to the same journal (a worker thread's: its own lease owner)."""
+        return Journal(self.path, clock=self._clock)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other machines see this journal's leases (a shared state database)."""
+        return False
 
     def close(self) -> None:
         with self._lock:

@@ -112,8 +112,8 @@ class ThreadJournals:
     """One journal connection per worker thread: each has its own lease owner, so two threads of one run never
     work on the same order at once either (rows naming one order differently — Commerce number and PO id)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
         self.local = threading.local()
         self.lock = threading.Lock()
         self.all: list[Journal] = []
@@ -121,9 +121,7 @@ class ThreadJournals:
     def get(self) -> Journal:
         journal = getattr(self.local, "journal", None)
         if journal is None:
-            from wmsync.journal import Journal
-
-            journal = Journal(self.path)
+            journal = self.journal.reopen()
             self.local.journal = journal
             with self.lock:
                 self.all.append(journal)
@@ -330,7 +328,7 @@ def _run(
         walmart.token()  # once, before the threads: a credentials problem stops the run here (exit 3)
         ids = RowIds()
         walmart.http.tracers.append(ids)
-        journals = ThreadJournals(journal.path)
+        journals = ThreadJournals(journal)
         stop = threading.Event()
         pending_rows = sum(len(job.lines) for job in to_run)
 

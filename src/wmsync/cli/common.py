@@ -334,10 +334,18 @@ class Runtime:
                 transport=self.transport(),
                 rate_per_min=st.config.rate_limits.commerce_per_min,
                 tracers=self.tracers(),
+                msi_cache=self._msi_cache(st.name),
             )
             self._commerce.http.on_retry.append(self.out.retried)
             self._closers.append(self._commerce)
         return self._commerce
+
+    def _msi_cache(self, store: str) -> Path:
+        import re as _re
+
+        from wmsync.paths import cache_dir
+
+        return cache_dir() / "inventory" / (_re.sub(r"[^A-Za-z0-9_.-]", "_", store) + ".json")
 
     def walmart(self) -> WalmartClient:
         if self._walmart is None:
@@ -372,9 +380,20 @@ class Runtime:
 
     def journal(self) -> Journal:
         if self._journal is None:
+            from wmsync.errors import WmsyncError
             from wmsync.journal import Journal, default_journal_path
 
-            self._journal = Journal(default_journal_path())
+            try:
+                state = self.store().config.state
+            except WmsyncError:
+                state = None
+            if state:
+                from wmsync.journal_mysql import MySQLJournal, StateURL
+
+                password = self.secrets().lookup("STATE_PASSWORD").value
+                self._journal = MySQLJournal(StateURL.parse(state), password)
+            else:
+                self._journal = Journal(default_journal_path())
             self._closers.append(self._journal)
         return self._journal
 

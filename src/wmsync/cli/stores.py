@@ -38,7 +38,7 @@ def _rows(rt: Runtime) -> list[dict[str, Any]]:
     for name, st in conf.stores.items():
         resolver = SecretResolver(name, store_count=len(conf.stores))
         secrets = {}
-        for secret in names_for(st.commerce_auth):
+        for secret in names_for(st.commerce_auth) + (("STATE_PASSWORD",) if st.state else ()):
             found = resolver.lookup(secret)
             secrets[secret] = {"source": found.source, "where": found.where}
         rows.append(
@@ -267,6 +267,12 @@ def _check_one(rt: Runtime) -> dict[str, Any]:
         list(client.search_orders([[Filter(st.config.po_field, None, "notnull")]], page_size=1, limit=1))
         c.update(reachable=True, authenticated=True, orders_readable=True)
         c["clock_skew_seconds"] = skew(client.http.last_date_header)
+        try:  # Multi-Source Inventory: which sources a shipment may name (read again by ship within the hour)
+            sources = client.msi_sources()
+            c["inventory_sources"] = [code for code, on in sources if on] if sources is not None else None
+        except WmsyncError as exc:
+            c["inventory_sources"] = None
+            c["inventory_error"] = exc.message
     except ConfigError as exc:
         # a missing secret or a bad setting: nothing was sent, so whether it is reachable is not known
         c.update(reachable=None, authenticated=False, error=exc.message)
@@ -304,6 +310,25 @@ def _check_one(rt: Runtime) -> dict[str, Any]:
         w["error"] = exc.message
         codes.append(int(exc.exit_code))
     result["walmart"] = w
+
+    # the shared state database (state = "mysql://…"): reachable, this user's schema, and a lock can be taken
+    if st.config.state:
+        state: dict[str, Any] = {"url": st.config.state}
+        try:
+            journal = rt.journal()
+            from wmsync.journal_mysql import MySQLJournal
+
+            if isinstance(journal, MySQLJournal):
+                state["reachable"] = True
+                state["schema_version"] = journal.schema_version
+                probe = f"check:{st.name}"
+                state["locks"] = journal.acquire(st.name, probe, ttl=10, wait=2)
+                if state["locks"]:
+                    journal.release(st.name, probe)
+        except WmsyncError as exc:
+            state.update(reachable=False, error=exc.message)
+            codes.append(int(exc.exit_code))
+        result["state"] = state
     from wmsync.errors import worst
 
     # 3 (credentials) and 5 (unreachable) are the documented outcomes of a check

@@ -67,7 +67,7 @@ def sync(
     journal = rt.journal()
     ids = RowIds()
     walmart.http.tracers.append(ids)
-    journals = ThreadJournals(journal.path)
+    journals = ThreadJournals(journal)
     opts = wf.SyncOptions(since=when, dry_run=dry_run, lock_timeout=lock_timeout, workers=workers or workers_setting())
     settings = rt.settings(timeout=timeout, no_wait=no_wait)
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -89,6 +91,10 @@ class AuthErrorApi(ApiError):
     """A 401/403 from Commerce; the CLI reports it as a credentials problem (exit 3)."""
 
     exit_code = AuthError.exit_code
+
+
+#: how long the inventory sources read by one run are trusted by the next
+MSI_CACHE_SECONDS = 3600.0
 
 
 def _num(value: Any) -> float:
@@ -180,8 +186,10 @@ class CommerceClient:
         clock: Clock = SYSTEM,
         rate_per_min: float | None = None,
         tracers: list[Tracer] | None = None,
+        msi_cache: Path | None = None,
     ) -> None:
         self.signer = signer
+        self.msi_cache = msi_cache  # where the store's inventory sources are kept between runs (an hour)
         limits = {"commerce": RateLimiter(rate_per_min, clock=clock)} if rate_per_min else {}
         self._bundle_types: dict[str, bool] = {}  # bundle SKU -> ships its items separately
         self._sources: list[tuple[str, bool]] | None = None  # MSI sources, [] = no MSI
@@ -338,18 +346,44 @@ class CommerceClient:
         """The inventory sources (code, enabled), or None when Commerce runs without Multi-Source Inventory (its
         inventory routes are absent: 404 "Request does not match any route."). Read once per run."""
         if self._sources is None:
+            self._sources = self._cached_sources()
+        if self._sources is None:
             try:
                 data = self._call("GET", "/inventory/sources", params=[("searchCriteria[pageSize]", "100")])
             except NotFoundError:
-                self._sources = []
-                return None
+                data = None
             items = data.get("items") if isinstance(data, dict) else None
-            self._sources = [
+            self._sources = [] if data is None else [
                 (str(i.get("source_code")), bool(i.get("enabled", True)))
                 for i in items or []
                 if isinstance(i, dict) and i.get("source_code")
             ] or [("default", True)]
+            self._cache_sources(self._sources)
         return self._sources or None
+
+    def _cached_sources(self) -> list[tuple[str, bool]] | None:
+        """The sources a run read less than an hour ago (whether a store runs MSI, and with which sources, does
+        not change between two commands): a ship need not ask again."""
+        path = self.msi_cache
+        try:
+            if path is None or time.time() - path.stat().st_mtime > MSI_CACHE_SECONDS:
+                return None
+            data = json.loads(path.read_text())
+            return [(str(code), bool(on)) for code, on in data["sources"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _cache_sources(self, sources: list[tuple[str, bool]]) -> None:
+        path = self.msi_cache
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"sources": sources}))
+            tmp.replace(path)
+        except OSError:
+            pass
 
     def source_items(self, skus: Sequence[str]) -> dict[tuple[str, str], tuple[float, bool]]:
         """(sku, source code) -> (quantity, in stock) for these SKUs, from every source."""

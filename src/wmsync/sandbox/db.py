@@ -262,6 +262,9 @@ CREATE TABLE IF NOT EXISTS rate_buckets (
 STATE_TABLES: tuple[str, ...] = (
     "c_orders",
     "c_items",
+    "c_products",
+    "c_sources",
+    "c_source_items",
     "c_shipments",
     "c_shipment_items",
     "c_tracks",

@@ -55,6 +55,7 @@ from wmsync.workflows.status_report import (
     lines_text,
     quote_arg,
     reason_from_comments,
+    repeated_cancels,
     tracking_fails_format,
     walmart_state_text,
     wmsync_cancel_notes,
@@ -481,7 +482,10 @@ class _Comparison:
             c_cancel = self.c_cancelled.get(sku, 0)
             if w_cancel > c_cancel:
                 extra = w_cancel - c_cancel
-                if (whole_note and not self._commerce_cancel_left()) or noted_qty.get(sku, 0) >= extra:
+                repeated = repeated_cancels(self.order, self.po).get(sku)
+                if repeated and extra > noted_qty.get(sku, 0):
+                    self._repeated_cancel(sku, sku_lines, extra, noted_qty.get(sku, 0), repeated)
+                elif (whole_note and not self._commerce_cancel_left()) or noted_qty.get(sku, 0) >= extra:
                     where = lines_text([ln.lineNumber for ln in sku_lines if ln.qty_in("Cancelled")])
                     self.notes.append(
                         f"Walmart cancelled {extra} × {sku} ({where}); wmsync recorded it as a Commerce order "
@@ -491,6 +495,23 @@ class _Comparison:
                     self._cancel_not_in_commerce(sku, sku_lines, extra, c_cancel)
             elif c_cancel > w_cancel:
                 self._cancel_not_on_walmart(sku, sku_lines, c_cancel - w_cancel)
+
+    def _repeated_cancel(
+        self, sku: str, sku_lines: list[OrderLine], extra: int, asked: int, repeated: tuple[int, int]
+    ) -> None:
+        """One partial cancellation made more than once by runs that did not share state: Walmart cancelled more
+        units than were asked. Nothing wmsync can send undoes a cancellation."""
+        once, times = repeated
+        where = lines_text([ln.lineNumber for ln in sku_lines if ln.qty_in("Cancelled")])
+        self.add(
+            "repeated_partial_cancel",
+            sku,
+            f"one partial cancellation of {once} × {sku} was made {times} times by runs that did not share state: "
+            f"Walmart {where} cancelled {extra} × {sku} where {asked} was asked",
+            f"{BY_HAND_SELLER_CENTER}: Walmart cannot undo a cancellation; the extra {extra - asked} × {sku} will not "
+            "ship (tell the customer if needed). Shared state (README: set-up for teams) prevents this",
+            line_number=first_line(sku_lines),
+        )
 
     def _commerce_cancel_left(self) -> bool:
         """After a whole-order cancel that wmsync recorded only as a comment (``--walmart-only``): the Commerce

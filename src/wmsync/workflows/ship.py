@@ -99,8 +99,9 @@ def create_commerce_shipment(op: Operation, plan_: ShipPlan, pkg: Package) -> No
 
     # The plan creates a shipment only when none carries this tracking number. Another machine (its own data
     # directory, so its own leases) may have created one since the plan read Commerce: read again just before
-    # the write, which narrows that window to one round trip. Shared state closes it.
-    other = find()
+    # the write, which narrows that window to one round trip. Shared state closes it
+    # (with shared state the order's lease already keeps every other machine off it: no need)
+    other = None if ctx.journal.shared else find()
     if other is not None:
         ctx.note(
             f"Commerce shipment #{other} with tracking number {tracking} was created meanwhile by another run; "

@@ -217,13 +217,36 @@ def wmsync_cancel_notes(order: Order, po: str) -> tuple[bool, dict[str, int], li
     whole = False
     qty: dict[str, int] = {}
     texts: list[str] = []
+    seen: set[str] = set()
     for note, text in cancel_note.notes_for((c.comment or "" for c in order.status_histories), po):
         texts.append(text)
+        if note.key in seen:
+            continue  # the same operation recorded again (see repeated_cancels)
+        seen.add(note.key)
         if note.whole:
             whole = True
         for sku, n in note.quantities.items():
             qty[sku] = qty.get(sku, 0) + n
     return whole, qty, texts
+
+
+def repeated_cancels(order: Order, po: str) -> dict[str, tuple[int, int]]:
+    """Partial cancellations recorded more than once under one operation key — the same request made by runs
+    that did not share state, each of which cancelled on Walmart: SKU -> (units asked once, times recorded)."""
+    count: dict[str, int] = {}
+    first: dict[str, cancel_note.CancelNote] = {}
+    for note, _text in cancel_note.notes_for((c.comment or "" for c in order.status_histories), po):
+        if note.whole:
+            continue
+        count[note.key] = count.get(note.key, 0) + 1
+        first.setdefault(note.key, note)
+    out: dict[str, tuple[int, int]] = {}
+    for key, times in count.items():
+        if times > 1:
+            for sku, n in first[key].quantities.items():
+                asked, seen = out.get(sku, (0, 0))
+                out[sku] = (asked + n, max(seen, times))
+    return out
 
 
 def reason_from_comments(order: Order) -> str | None:
