@@ -35,6 +35,10 @@ COMMERCE_OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/V1/orders/{id}/comments"),
     ("get", "/V1/shipments"),
     ("get", "/V1/shipment/{id}"),
+    ("get", "/V1/products/{sku}"),  # a bundle's shipment_type
+    ("get", "/V1/inventory/sources"),  # Multi-Source Inventory
+    ("get", "/V1/inventory/source-items"),
+    ("post", "/V1/inventory/source-selection-algorithm-result"),
 )
 
 # Error statuses the Walmart APIs answer with (domain.md §2 "Errors"); see deviation walmart-error-responses.
