@@ -469,15 +469,7 @@ class Journal:
             row = db.execute(
                 "SELECT owner, expires_at, taken_at FROM leases WHERE store=? AND resource=?", (store, resource)
             ).fetchone()
-        if row is None:
-            return None
-        parts = str(row[0]).split(":")
-        return {
-            "host": parts[0] if parts else None,
-            "pid": int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None,
-            "expires_at": float(row[1]),
-            "since": float(row[2]) if row[2] is not None else None,
-        }
+        return None if row is None else holder_of(row)
 
     def renew(self, store: str, resource: str, *, ttl: float) -> None:
         """Extend our lease; raise if it has expired and another run holds it now (never act without it)."""
@@ -532,6 +524,17 @@ class Journal:
                 " DO UPDATE SET value=excluded.value",
                 (store, key, value),
             )
+
+
+def holder_of(row: Any) -> dict[str, Any]:
+    """A lease row (owner, expires_at, taken_at) as :meth:`Journal.holder` reports it: host, pid, until, since."""
+    parts = str(row[0]).split(":")
+    return {
+        "host": parts[0] if parts else None,
+        "pid": int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None,
+        "expires_at": float(row[1]),
+        "since": float(row[2]) if row[2] is not None else None,
+    }
 
 
 def _process_tag(pid: int) -> str:

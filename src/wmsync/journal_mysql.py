@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from wmsync.errors import ConfigError, LeaseTimeoutError
-from wmsync.journal import SCHEMA_VERSION, Journal, _process_tag
+from wmsync.journal import SCHEMA_VERSION, Journal, _process_tag, holder_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS operations (
@@ -297,13 +297,7 @@ class MySQLJournal(Journal):
             ).fetchone()
         if row is None:
             return {"host": None, "pid": None, "expires_at": self._time(), "since": None}
-        parts = str(row[0]).split(":")
-        return {
-            "host": parts[0] if parts else None,
-            "pid": int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None,
-            "expires_at": float(row[1]),
-            "since": float(row[2]) if row[2] is not None else None,
-        }
+        return holder_of(row)
 
     def renew(self, store: str, resource: str, *, ttl: float) -> None:
         """Our lock is held as long as this connection lives: renewing checks it still is ours."""

@@ -3,25 +3,10 @@ is released when the connection holding it dies (a crashed run on another host n
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
-from collections.abc import Iterator
-
-import pytest
 
 import mariadb_server
-
-
-@pytest.fixture(scope="module")
-def mariadb() -> Iterator[mariadb_server.MariaDB]:
-    if mariadb_server.binaries() is None:
-        if os.environ.get("CI"):
-            pytest.fail("MariaDB is required in CI (apt-get install -y mariadb-server)")
-        pytest.skip("MariaDB is not installed")
-    server = mariadb_server.start()
-    yield server
-    server.stop()
 
 
 def test_get_lock_is_released_when_its_holder_dies(mariadb: mariadb_server.MariaDB) -> None:

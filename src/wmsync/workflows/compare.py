@@ -615,19 +615,7 @@ class _Comparison:
             self.pending_reasons.append(
                 f"{op.kind} sent; waiting for Walmart to confirm until {rfc3339(op.confirm_deadline)}"
             )
-            track = op.params.get("tracking_number") if op.kind == "ship" else None
-            for i, d in enumerate(self.diffs):
-                related = (
-                    (
-                        op.kind == "ship"
-                        and "shipment" in d.kind
-                        and (track is None or same_tracking(d.tracking_number, track))
-                    )
-                    or (op.kind == "cancel" and "cancel" in d.kind)
-                    or op.kind not in ("ship", "cancel")
-                ) and d.kind != "duplicate_commerce_shipments"  # a duplicate never settles by waiting
-                if related and not d.pending:
-                    self.diffs[i] = replace(d, pending=True)
+            self._mark_pending(op, other_kinds=True)
         self._in_flight()
         if self.cm and not open_ops and any(d.pending for d in self.diffs):
             self.pending_reasons.append(
@@ -640,6 +628,24 @@ class _Comparison:
                     f"the journal shows a {op.kind} started at {rfc3339(op.created_at)} that did not finish "
                     "(crashed, or still running); re-running the same command completes it"
                 )
+
+    def _mark_pending(self, op: Operation, *, other_kinds: bool) -> None:
+        """The differences ``op`` covers (its shipments by tracking number, its cancellations; with
+        ``other_kinds`` every difference for an operation of another kind) become pending. A duplicate never
+        settles by waiting."""
+        track = op.params.get("tracking_number") if op.kind == "ship" else None
+        for i, d in enumerate(self.diffs):
+            related = (
+                (
+                    op.kind == "ship"
+                    and "shipment" in d.kind
+                    and (track is None or same_tracking(d.tracking_number, track))
+                )
+                or (op.kind == "cancel" and "cancel" in d.kind)
+                or (other_kinds and op.kind not in ("ship", "cancel"))
+            ) and d.kind not in ("duplicate_commerce_shipments", "repeated_partial_cancel")
+            if related and not d.pending:
+                self.diffs[i] = replace(d, pending=True)
 
     def _in_flight(self) -> None:
         """A write whose outcome was unknown, less than ``resend_quiet`` ago, may still reach the service: what
@@ -658,18 +664,7 @@ class _Comparison:
                     f"the {what} sent at {rfc3339(since)} got no answer and may still be in flight; wmsync does not "
                     f"send it again before {rfc3339(until)}, then a re-run settles it"
                 )
-                track = op.params.get("tracking_number") if op.kind == "ship" else None
-                for i, d in enumerate(self.diffs):
-                    related = (
-                        (
-                            op.kind == "ship"
-                            and "shipment" in d.kind
-                            and (track is None or same_tracking(d.tracking_number, track))
-                        )
-                        or (op.kind == "cancel" and "cancel" in d.kind)
-                    ) and d.kind != "duplicate_commerce_shipments"
-                    if related and not d.pending:
-                        self.diffs[i] = replace(d, pending=True)
+                self._mark_pending(op, other_kinds=False)
 
     def other_notes(self) -> None:
         created = [ln.lineNumber for ln in self.wm.lines if ln.created_qty > 0]
