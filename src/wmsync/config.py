@@ -155,6 +155,9 @@ class StoreConfig(_Strict):
     state: str | None = None
     #: `orders list --status at-risk`: units still open and the ship-by time within this long (e.g. "4h"), or past
     at_risk_margin: str = "4h"
+    #: `ship --replaces`: how long after a line's first shipping information Walmart accepts a tracking
+    #: correction (Walmart's ship-an-order guide: 4 hours)
+    tracking_update_window: str = "4h"
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     timeouts: Timeouts = Field(default_factory=Timeouts)
 
@@ -186,7 +189,14 @@ class StoreConfig(_Strict):
             raise ValueError(exc.message) from exc
         return value
 
-    @field_validator("at_risk_margin")
+    @property
+    def tracking_update_window_s(self) -> float:
+        from wmsync.timeparse import parse_duration
+
+        window = parse_duration(self.tracking_update_window)
+        return window.total_seconds() if window is not None else 4 * 3600.0
+
+    @field_validator("at_risk_margin", "tracking_update_window")
     @classmethod
     def _margin(cls, value: str) -> str:
         from wmsync.timeparse import parse_duration

@@ -36,6 +36,8 @@ COMMERCE_OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/V1/shipments"),
     ("get", "/V1/shipment/{id}"),
     ("get", "/V1/products/{sku}"),  # a bundle's shipment_type
+    ("post", "/V1/shipment/track"),  # ship --replaces
+    ("delete", "/V1/shipment/track/{id}"),
     ("get", "/V1/inventory/sources"),  # Multi-Source Inventory
     ("get", "/V1/inventory/source-items"),
     ("post", "/V1/inventory/source-selection-algorithm-result"),

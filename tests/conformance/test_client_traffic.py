@@ -111,3 +111,16 @@ def test_inventory_and_catalog_exchanges_match_the_official_schemas(cli: Any, ch
                      "POST /rest/default/V1/inventory/source-selection-algorithm-result",
                      "GET /rest/default/V1/products/WM-KIT-012"):
         assert expected in seen, (expected, sorted(seen))
+
+
+def test_tracking_correction_exchanges_match_the_official_schemas(cli: Any, checked: Checked) -> None:
+    """``ship --replaces``: Walmart's PARTIAL_UPDATE, Commerce's new track and the old one's removal."""
+    for args in (["ship", "000000101", "--carrier", "UPS", "--tracking", "1ZW1X2Y30390010006"],
+                 ["ship", "000000101", "--carrier", "UPS", "--tracking", "1Z999AA10123456800", "--replaces",
+                  "1ZW1X2Y30390010006"]):
+        r = cli(*args, "--store", "sandbox")
+        assert r.exit_code == 0, (args, r)
+    assert checked.problems == [], "\n".join(checked.problems)
+    seen = set(checked.seen)
+    assert "POST /rest/default/V1/shipment/track" in seen, sorted(seen)
+    assert any(s.startswith("DELETE /rest/default/V1/shipment/track/") for s in seen), sorted(seen)

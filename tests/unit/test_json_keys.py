@@ -79,6 +79,10 @@ def test_every_json_key_is_documented(cli: Any, sandbox: Sandbox, tmp_path: Path
     seen.run("ship", "ship", "000000102", *s, "--carrier", "UPS", "--tracking", "1Z999AA10123456800", "--json",
              "--dry-run")
     seen.run("ship", "ship", "000000106", *s, "--carrier", "UPS", "--tracking", "1Z999AA10123456800", "--json")
+    seen.run("ship --replaces", "ship", "000000101", *s, "--carrier", "UPS", "--tracking", "1Z999AA10123456800",
+             "--replaces", ups, "--json", "--dry-run")
+    seen.run("ship --replaces", "ship", "000000101", *s, "--carrier", "UPS", "--tracking", "1Z999AA10123456800",
+             "--replaces", ups, "--json")
     seen.run("cancel", "cancel", "000000127", *s, "--reason", "out-of-stock", "--yes", "--json")
     seen.run("cancel", "cancel", "000000104", *s, "--reason", "out-of-stock", "--item", "WM-BOTTLE-005=1", "--yes",
              "--json", "--dry-run")

@@ -78,6 +78,14 @@ def ship(
     skip_format_check: Annotated[
         bool, typer.Option("--skip-format-check", help="Skip only the per-carrier tracking format check.")
     ] = False,
+    replaces: Annotated[
+        str | None,
+        typer.Option(
+            "--replaces",
+            help="Correct a tracking number: the package shipped under this number now has --tracking (Walmart "
+            "and Commerce).",
+        ),
+    ] = None,
     source: Annotated[
         str | None,
         typer.Option(
@@ -134,6 +142,10 @@ def ship(
     if order is None:
         raise UsageError("missing ORDER", hint="wmsync ship ORDER --carrier UPS --tracking 1Z...")
     check_order_arg(order)
+    if replaces is not None:
+        _retrack(rt, order, carrier, tracking, replaces, tracking_url=tracking_url, item=item, dry_run=dry_run,
+                 skip_format_check=skip_format_check, lock_timeout=lock_timeout)
+        return
     items = parse_items(item or [])
     when = parse_ship_date(ship_date)
     st = rt.store()
@@ -162,6 +174,46 @@ def ship(
             emit_unconfirmed(rt, exc, render_ship)
     result = outcome.to_json()
     rt.out.emit(result, lambda c: render_ship(c, result))
+
+
+def _retrack(rt: Runtime, order: str, carrier: str | None, tracking: str | None, replaces: str, *,
+             tracking_url: str | None, item: list[str] | None, dry_run: bool, skip_format_check: bool,
+             lock_timeout: float) -> None:
+    """``ship ORDER --carrier C --tracking NEW --replaces OLD``: the tracking correction."""
+    from wmsync.errors import UsageError
+    from wmsync.workflows import retrack
+
+    if not carrier or not tracking:
+        raise UsageError("--replaces goes with --carrier and --tracking (the new number)",
+                         hint=f"wmsync ship {order} --carrier UPS --tracking NEW --replaces {replaces}")
+    if item:
+        raise UsageError("--replaces corrects the whole package shipped under the old number; --item does not apply")
+    req = retrack.RetrackRequest(order=order, carrier=carrier, tracking=tracking, replaces=replaces,
+                                 tracking_url=tracking_url, skip_format_check=skip_format_check)
+    with rt.out.spinner("reading the order") as update:
+        ctx = rt.context(rt.settings(), progress=update, note=rt.out.note)
+        outcome = retrack.execute(ctx, req, dry_run=dry_run, lock_timeout=lock_timeout)
+    result = outcome.to_json()
+
+    def human(console: Console) -> None:
+        head = {
+            "confirmed": "Tracking number corrected",
+            "already_done": "Already corrected — nothing sent",
+            "dry_run": "Dry run — nothing sent",
+        }.get(result["result"], result["result"])
+        sides = {"walmart_retrack": "Walmart", "commerce_add_track": "Commerce", "commerce_delete_track": "Commerce"}
+        changed = sorted({sides[s] for s in result["sent"] if s in sides})
+        console.print(
+            f"{head}: order {result['order']} (PO {result['purchase_order_id']}) — {result['replaces']} → "
+            f"{result['carrier']} {result['tracking_number']}"
+            + (f" (changed on {' and '.join(changed)})" if changed else ""),
+            markup=False,
+        )
+        if result["result"] == "dry_run":
+            render_requests(console, result.get("requests", []))
+        render_lines(console, result.get("lines", []))
+
+    rt.out.emit(result, human)
 
 
 def ship_headline(result: dict[str, Any]) -> str:

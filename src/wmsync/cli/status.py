@@ -127,7 +127,8 @@ def render_status(console: Console, doc: dict[str, Any]) -> None:
     if doc["history"]:
         console.print("Journal (newest first):", markup=False, style="bold")
         for h in doc["history"]:
-            what = h["kind"] + (f" {h['tracking_number']}" if h.get("tracking_number") else "")
+            what = h["kind"] + (f" {h['replaces']} →" if h.get("replaces") else "")
+            what += f" {h['tracking_number']}" if h.get("tracking_number") else ""
             what += f" ({h['reason']})" if h.get("reason") else ""
             line = f"  {h['created_at']}  {what}  {h['state']}"
             if h.get("error_code"):

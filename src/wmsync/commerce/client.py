@@ -463,6 +463,32 @@ class CommerceClient:
             return int(data)
         raise MalformedResponseError(f"Commerce ship answered {data!r}, not a shipment id")
 
+    def add_track(
+        self, order_id: int, shipment_id: int, number: str, *, title: str, carrier_code: str, qty: float
+    ) -> int:
+        """``POST /V1/shipment/track``: a track on an existing shipment; returns its id."""
+        entity = {
+            "order_id": int(order_id),
+            "parent_id": int(shipment_id),
+            "weight": 0,
+            "qty": qty,
+            "description": "",
+            "track_number": number,
+            "title": title,
+            "carrier_code": carrier_code,
+        }
+        data = self._call("POST", "/shipment/track", json_body={"entity": entity}, idempotent=False)
+        track_id = data.get("entity_id") if isinstance(data, dict) else None
+        if isinstance(track_id, int | str) and str(track_id).isdigit():
+            return int(track_id)
+        raise MalformedResponseError(f"Commerce answered {str(data)[:200]!r} to a new track, not a track")
+
+    def delete_track(self, track_id: int) -> None:
+        """``DELETE /V1/shipment/track/{id}``."""
+        data = self._call("DELETE", f"/shipment/track/{int(track_id)}", idempotent=False)
+        if data is not True:
+            raise MalformedResponseError(f"Commerce answered {str(data)[:200]!r} to deleting track {track_id}")
+
     def cancel(self, entity_id: int) -> None:
         data = self._call("POST", f"/orders/{int(entity_id)}/cancel", idempotent=False)
         if data is True:

@@ -120,6 +120,7 @@ class Order(_Tolerant):
 
 
 class Track(_Tolerant):
+    entity_id: int | None = None
     track_number: str | None = None
     title: str | None = None
     carrier_code: str | None = None

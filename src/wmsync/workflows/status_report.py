@@ -296,6 +296,8 @@ def history_entries(ops: Sequence[Operation], limit: int = HISTORY_LIMIT) -> lis
             entry["tracking_number"] = op.params["tracking_number"]
         if op.params.get("reason"):
             entry["reason"] = op.params["reason"]
+        if op.params.get("replaces"):
+            entry["replaces"] = op.params["replaces"]  # a tracking correction: replaces → tracking_number
         if op.params.get("via"):
             entry["via"] = op.params["via"]
         if op.state == PENDING and op.confirm_deadline is not None:

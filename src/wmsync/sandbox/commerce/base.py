@@ -26,6 +26,8 @@ ACL = {
     "commerce.list_shipments": "Magento_Sales::shipment",
     "commerce.get_shipment": "Magento_Sales::shipment",
     "commerce.get_product": "Magento_Catalog::products",
+    "commerce.add_track": "Magento_Sales::shipment",
+    "commerce.delete_track": "Magento_Sales::shipment",
     "commerce.list_sources": "Magento_InventoryApi::source",
     "commerce.list_source_items": "Magento_InventoryApi::source",
     "commerce.select_sources": "Magento_InventoryApi::source",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from wmsync.sandbox.commerce import inventory
+from wmsync.sandbox.commerce import inventory, tracks
 from wmsync.sandbox.commerce.auth import _authorized
 from wmsync.sandbox.commerce.base import (
     ACL,
@@ -40,6 +40,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/V1/shipments$"), "commerce.list_shipments"),
     ("GET", re.compile(r"^/V1/shipment/(?P<id>[^/]+)$"), "commerce.get_shipment"),
     ("GET", re.compile(r"^/V1/products/(?P<sku>[^/]+)$"), "commerce.get_product"),
+    ("POST", re.compile(r"^/V1/shipment/track$"), "commerce.add_track"),
+    ("DELETE", re.compile(r"^/V1/shipment/track/(?P<id>[^/]+)$"), "commerce.delete_track"),
     ("GET", re.compile(r"^/V1/inventory/sources$"), "commerce.list_sources"),
     ("GET", re.compile(r"^/V1/inventory/source-items$"), "commerce.list_source_items"),
     ("POST", re.compile(r"^/V1/inventory/source-selection-algorithm-result$"), "commerce.select_sources"),
@@ -86,6 +88,10 @@ def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, st
         return Reply(200, _list(ctx, req, "c_shipments", SHIPMENT_FIELDS, render_shipments))
     if operation == "commerce.get_product":
         return Reply(200, _product(ctx, params["sku"]))
+    if operation == "commerce.add_track":
+        return Reply(200, tracks.add_track(ctx, _json(req)))
+    if operation == "commerce.delete_track":
+        return Reply(200, tracks.delete_track(ctx, _int_param(params["id"], "id")))
     if operation == "commerce.list_sources":
         return Reply(200, inventory.list_sources(ctx))
     if operation == "commerce.list_source_items":
