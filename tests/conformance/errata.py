@@ -37,6 +37,7 @@ COMMERCE_OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/V1/shipment/{id}"),
     ("get", "/V1/products/{sku}"),  # a bundle's shipment_type
     ("post", "/V1/shipment/track"),  # ship --replaces
+    ("post", "/V1/order/{orderId}/refund"),  # refund: the offline credit memo
     ("delete", "/V1/shipment/track/{id}"),
     ("get", "/V1/inventory/sources"),  # Multi-Source Inventory
     ("get", "/V1/inventory/source-items"),

@@ -124,3 +124,21 @@ def test_tracking_correction_exchanges_match_the_official_schemas(cli: Any, chec
     seen = set(checked.seen)
     assert "POST /rest/default/V1/shipment/track" in seen, sorted(seen)
     assert any(s.startswith("DELETE /rest/default/V1/shipment/track/") for s in seen), sorted(seen)
+
+
+def test_refund_exchanges_match_the_official_schemas(cli: Any, checked: Checked) -> None:
+    """``wmsync refund``: Walmart's refundOrderLines and Commerce's offline credit memo."""
+    from wmsync.sandbox import Sandbox as _S
+
+    r = cli("ship", "000000124", "--carrier", "UPS", "--tracking", "1ZW1X2Y30390010006", "--store", "sandbox")
+    assert r.exit_code == 0, r
+    sb = _S(default_db_path())
+    with sb.db.transaction() as conn:
+        conn.execute("UPDATE c_items SET qty_invoiced = qty_ordered WHERE order_id = 24")
+    sb.close()
+    r = cli("refund", "000000124", "--item", "WM-MUG-001", "--reason", "damaged", "--yes", "--store", "sandbox")
+    assert r.exit_code == 0, r
+    assert checked.problems == [], "\n".join(checked.problems)
+    seen = set(checked.seen)
+    assert "POST /rest/default/V1/order/24/refund" in seen, sorted(seen)
+    assert any(s.startswith("POST /v3/orders/") and s.endswith("/refund") for s in seen), sorted(seen)

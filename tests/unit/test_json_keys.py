@@ -83,6 +83,11 @@ def test_every_json_key_is_documented(cli: Any, sandbox: Sandbox, tmp_path: Path
              "--replaces", ups, "--json", "--dry-run")
     seen.run("ship --replaces", "ship", "000000101", *s, "--carrier", "UPS", "--tracking", "1Z999AA10123456800",
              "--replaces", ups, "--json")
+    seen.run("refund", "refund", "000000101", *s, "--item", "WM-MUG-001", "--reason", "damaged", "--yes", "--json",
+             "--walmart-only")
+    seen.run("refund", "refund", "000000101", *s, "--item", "WM-MUG-001", "--reason", "damaged", "--yes", "--json",
+             "--walmart-only", "--dry-run")
+    seen.run("refund --list-reasons", "refund", "--list-reasons", "--json")
     seen.run("cancel", "cancel", "000000127", *s, "--reason", "out-of-stock", "--yes", "--json")
     seen.run("cancel", "cancel", "000000104", *s, "--reason", "out-of-stock", "--item", "WM-BOTTLE-005=1", "--yes",
              "--json", "--dry-run")

@@ -68,13 +68,13 @@ def root(
 
 def _register() -> None:
     """Every command, listed once: groups by name, single commands by their module's ``register``."""
-    from wmsync.cli import cancel, carriers, explain, orders, sandbox_cmd, ship, status, stores, sync
+    from wmsync.cli import cancel, carriers, explain, orders, refund, sandbox_cmd, ship, status, stores, sync
 
     app.add_typer(stores.app, name="stores")
     app.add_typer(orders.app, name="orders")
     app.add_typer(sandbox_cmd.app, name="sandbox")
     app.add_typer(carriers.app, name="carriers")
-    for module in (ship, cancel, status, sync, explain):
+    for module in (ship, cancel, refund, status, sync, explain):
         module.register(app)
     from wmsync.cli import examples
 

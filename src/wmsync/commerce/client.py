@@ -483,6 +483,18 @@ class CommerceClient:
             return int(track_id)
         raise MalformedResponseError(f"Commerce answered {str(data)[:200]!r} to a new track, not a track")
 
+    def refund_order(self, entity_id: int, items: list[tuple[int, float]]) -> int:
+        """``POST /V1/order/{id}/refund``: an offline credit memo for these (order item id, qty); its id."""
+        body = {
+            "items": [{"order_item_id": i, "qty": q} for i, q in items],
+            "notify": False,
+            "arguments": {"shipping_amount": 0, "adjustment_positive": 0, "adjustment_negative": 0},
+        }
+        data = self._call("POST", f"/order/{int(entity_id)}/refund", json_body=body, idempotent=False)
+        if isinstance(data, int | str) and str(data).strip().isdigit():
+            return int(data)
+        raise MalformedResponseError(f"Commerce answered {str(data)[:200]!r} to a credit memo, not its id")
+
     def delete_track(self, track_id: int) -> None:
         """``DELETE /V1/shipment/track/{id}``."""
         data = self._call("DELETE", f"/shipment/track/{int(track_id)}", idempotent=False)

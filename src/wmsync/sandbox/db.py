@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -206,6 +206,19 @@ CREATE TABLE IF NOT EXISTS w_status (
     applied_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS w_status_po ON w_status (po, line_number);
+CREATE TABLE IF NOT EXISTS w_refunds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    po TEXT NOT NULL,
+    line_number TEXT NOT NULL,
+    refund_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    charge_type TEXT NOT NULL,
+    charge_name TEXT NOT NULL,
+    comments TEXT NOT NULL,
+    amount REAL NOT NULL,
+    tax REAL NOT NULL,
+    applied_at INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS w_status_tracking ON w_status (tracking_number);
 
 CREATE TABLE IF NOT EXISTS w_tokens (
@@ -273,6 +286,7 @@ STATE_TABLES: tuple[str, ...] = (
     "w_orders",
     "w_lines",
     "w_status",
+    "w_refunds",
     "w_tokens",
     "request_log",
     "faults",

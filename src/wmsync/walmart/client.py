@@ -482,6 +482,12 @@ class WalmartClient:
         data = self.call("POST", path, endpoint="ship", json_body=body, idempotent=False)
         return self._order(data)
 
+    def refund(self, purchase_order_id: str, body: dict[str, Any]) -> WalmartOrder:
+        """``refundOrderLines``: refunds of shipped lines."""
+        path = f"/v3/orders/{quote(purchase_order_id, safe='')}/refund"
+        data = self.call("POST", path, endpoint="cancel", json_body=body, idempotent=False)
+        return self._order(data)
+
     def cancel(self, purchase_order_id: str, body: dict[str, Any]) -> WalmartOrder:
         path = f"/v3/orders/{quote(purchase_order_id, safe='')}/cancel"
         data = self.call("POST", path, endpoint="cancel", json_body=body, idempotent=False)

@@ -101,6 +101,8 @@ class OrderLine(_Tolerant):
     intentToCancel: Any = None
     sellerOrderId: str | None = None
     fulfillment: LineFulfillment | None = None
+    charges: dict[str, Any] | None = None  # {"charge": [{chargeType, chargeAmount{amount}, tax{taxAmount}}]}
+    refund: dict[str, Any] | None = None  # {refundId, refundComments, refundCharges{refundCharge[...]}}
 
     @property
     def sku(self) -> str:

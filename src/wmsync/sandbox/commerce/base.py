@@ -27,6 +27,7 @@ ACL = {
     "commerce.get_shipment": "Magento_Sales::shipment",
     "commerce.get_product": "Magento_Catalog::products",
     "commerce.add_track": "Magento_Sales::shipment",
+    "commerce.refund": "Magento_Sales::creditmemo",
     "commerce.delete_track": "Magento_Sales::shipment",
     "commerce.list_sources": "Magento_InventoryApi::source",
     "commerce.list_source_items": "Magento_InventoryApi::source",

@@ -41,6 +41,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/V1/shipment/(?P<id>[^/]+)$"), "commerce.get_shipment"),
     ("GET", re.compile(r"^/V1/products/(?P<sku>[^/]+)$"), "commerce.get_product"),
     ("POST", re.compile(r"^/V1/shipment/track$"), "commerce.add_track"),
+    ("POST", re.compile(r"^/V1/order/(?P<id>[^/]+)/refund$"), "commerce.refund"),
     ("DELETE", re.compile(r"^/V1/shipment/track/(?P<id>[^/]+)$"), "commerce.delete_track"),
     ("GET", re.compile(r"^/V1/inventory/sources$"), "commerce.list_sources"),
     ("GET", re.compile(r"^/V1/inventory/source-items$"), "commerce.list_source_items"),
@@ -90,6 +91,8 @@ def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, st
         return Reply(200, _product(ctx, params["sku"]))
     if operation == "commerce.add_track":
         return Reply(200, tracks.add_track(ctx, _json(req)))
+    if operation == "commerce.refund":
+        return Reply(200, tracks.refund_order(ctx, _int_param(params["id"], "orderId"), _json(req)))
     if operation == "commerce.delete_track":
         return Reply(200, tracks.delete_track(ctx, _int_param(params["id"], "id")))
     if operation == "commerce.list_sources":

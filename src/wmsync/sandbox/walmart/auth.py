@@ -161,7 +161,7 @@ def _token_detail(ctx: Ctx, req: ParsedRequest) -> Reply:
 
 def _rate_limit(ctx: Ctx, operation: str) -> dict[str, str]:
     """One token bucket per endpoint, each with its own limit (as Walmart's gateway counts them)."""
-    if operation in ("walmart.ship", "walmart.cancel"):
+    if operation in ("walmart.ship", "walmart.cancel", "walmart.refund"):
         rate = ctx.settings.ship_rate_per_min
     elif operation in ("walmart.list", "walmart.get"):
         rate = ctx.settings.read_rate_per_min

@@ -160,6 +160,8 @@ def walmart_tracking_url(po: str, tracking: str) -> str:
 
 def render_orders(conn: sqlite3.Connection, pos: list[str]) -> list[dict[str, Any]]:
     """The orders as Walmart returns them, in the order of ``pos`` (unknown POs are skipped)."""
+    from wmsync.sandbox.walmart import refunds
+
     if not pos:
         return []
     marks = ",".join("?" * len(pos))
@@ -170,6 +172,10 @@ def render_orders(conn: sqlite3.Connection, pos: list[str]) -> list[dict[str, An
     statuses: dict[tuple[str, str], list[sqlite3.Row]] = {}
     for r in conn.execute(f"SELECT * FROM w_status WHERE po IN ({marks}) AND qty > 0 ORDER BY id", pos):
         statuses.setdefault((r["po"], r["line_number"]), []).append(r)
+    refunded = {
+        (r["po"], r["line_number"])
+        for r in conn.execute(f"SELECT DISTINCT po, line_number FROM w_refunds WHERE po IN ({marks})", pos)
+    }
     out = []
     for po in pos:
         o = orders.get(po)
@@ -177,7 +183,13 @@ def render_orders(conn: sqlite3.Connection, pos: list[str]) -> list[dict[str, An
             continue
         address = json.loads(o["address_json"])
         rendered_lines = [
-            _render_line(o, line, statuses.get((po, line["line_number"]), [])) for line in lines.get(po, [])
+            _render_line(
+                o,
+                line,
+                statuses.get((po, line["line_number"]), []),
+                refunds.render(conn, po, line["line_number"]) if (po, line["line_number"]) in refunded else None,
+            )
+            for line in lines.get(po, [])
         ]
         out.append(
             {
@@ -203,7 +215,9 @@ def _money(amount: float) -> dict[str, Any]:
     return {"currency": "USD", "amount": round(amount, 2)}
 
 
-def _render_line(order: sqlite3.Row, line: sqlite3.Row, rows: list[sqlite3.Row]) -> dict[str, Any]:
+def _render_line(
+    order: sqlite3.Row, line: sqlite3.Row, rows: list[sqlite3.Row], refund: dict[str, Any] | None = None
+) -> dict[str, Any]:
     rows = sorted(rows, key=lambda r: (STATUS_RANK.get(r["status"], 9), r["id"]))
     out: dict[str, Any] = {
         "lineNumber": line["line_number"],
@@ -231,6 +245,8 @@ def _render_line(order: sqlite3.Row, line: sqlite3.Row, rows: list[sqlite3.Row])
         out["fulfillment"]["shippingProgramType"] = order["shipping_program"]
     if line["intent_to_cancel"]:
         out["intentToCancel"] = "true"
+    if refund is not None:
+        out["refund"] = refund
     if line["seller_order_id"]:
         out["sellerOrderId"] = line["seller_order_id"]
     return out

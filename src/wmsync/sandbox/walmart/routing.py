@@ -46,8 +46,9 @@ def route(method: str, path: str) -> tuple[str, dict[str, str]]:
         po, action = m.group(1), m.group(2)
         if action is None and method == "GET":
             return "walmart.get", {"po": po}
-        if action in ("acknowledge", "shipping", "cancel") and method == "POST":
-            op = {"acknowledge": "walmart.acknowledge", "shipping": "walmart.ship", "cancel": "walmart.cancel"}
+        if action in ("acknowledge", "shipping", "cancel", "refund") and method == "POST":
+            op = {"acknowledge": "walmart.acknowledge", "shipping": "walmart.ship", "cancel": "walmart.cancel",
+                  "refund": "walmart.refund"}
             return op[action], {"po": po}
     return "walmart.unknown", {}
 
@@ -112,6 +113,12 @@ def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, st
             return Reply(200, {"order": _one(ctx.conn, po)})
         items = validate_ship(ctx.conn, po, body)
         apply_ship(ctx.conn, po, items, ctx.now_ms, source="api")
+        return Reply(200, {"order": _one(ctx.conn, po)})
+    if operation == "walmart.refund":
+        from wmsync.sandbox.walmart import refunds
+
+        _one(ctx.conn, po)
+        refunds.validate_and_apply(ctx.conn, po, _body(req), ctx.now_ms)
         return Reply(200, {"order": _one(ctx.conn, po)})
     if operation == "walmart.cancel":
         _one(ctx.conn, po)
