@@ -43,11 +43,13 @@ SPECS_ENV = "WMSYNC_SPECS_DIR"
 
 WALMART_ORDERS_FILE = "walmart/walmart-marketplace-orders-openapi-original.yml"
 WALMART_AUTH_FILE = "walmart/walmart-marketplace-authentication-openapi-original.yml"
+WALMART_RETURNS_FILE = "walmart/walmart-marketplace-returns-openapi-original.yml"
 COMMERCE_FILE = "commerce/admin-schema-2.4.9.yaml"
 
 DOCUMENTS = {
     "walmart-orders": WALMART_ORDERS_FILE,
     "walmart-auth": WALMART_AUTH_FILE,
+    "walmart-returns": WALMART_RETURNS_FILE,
     "commerce": COMMERCE_FILE,
 }
 
@@ -247,7 +249,7 @@ def to_json_schema(doc: Doc, schema: Doc, *, direction: str = "request", strict:
 
 
 def _walmart_doc_for(operation_id: str) -> Doc:
-    for name in ("walmart-orders", "walmart-auth"):
+    for name in ("walmart-orders", "walmart-auth", "walmart-returns"):
         doc = _document(name)
         if any(op.get("operationId") == operation_id for _, _, op in operations(doc)):
             return doc
@@ -297,7 +299,7 @@ def walmart_response_schema(operation_id: str, status: int | str, *, strict: boo
 def _walmart_paths() -> list[tuple[str, str, str]]:
     """(method, path template, operationId) for every Walmart operation."""
     out = []
-    for name in ("walmart-orders", "walmart-auth"):
+    for name in ("walmart-orders", "walmart-auth", "walmart-returns"):
         for method, path, op in operations(_document(name)):
             out.append((method, path, str(op["operationId"])))
     return out

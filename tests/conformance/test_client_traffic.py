@@ -142,3 +142,15 @@ def test_refund_exchanges_match_the_official_schemas(cli: Any, checked: Checked)
     seen = set(checked.seen)
     assert "POST /rest/default/V1/order/24/refund" in seen, sorted(seen)
     assert any(s.startswith("POST /v3/orders/") and s.endswith("/refund") for s in seen), sorted(seen)
+
+
+def test_returns_exchanges_match_the_official_schemas(cli: Any, checked: Checked) -> None:
+    """``wmsync returns`` and ``returns refund``: getReturns and issueRefund against the returns spec."""
+    for args in (["returns", "list", "--json"], ["returns", "list", "--status", "initiated", "--json"],
+                 ["returns", "refund", "RT0000000107", "--yes"], ["status", "000000107"]):
+        r = cli(*args, "--store", "sandbox")
+        assert r.exit_code == 0, (args, r)
+    assert checked.problems == [], "\n".join(checked.problems)
+    seen = set(checked.seen)
+    assert "GET /v3/returns" in seen, sorted(seen)
+    assert "POST /v3/returns/RT0000000107/refund" in seen, sorted(seen)

@@ -46,7 +46,8 @@ def _resolves(doc: dict[str, Any], ref: str) -> bool:
 def check_prism_walmart_merge_auth() -> None:
     doc = walmart_document()
     orders, auth = load_document("walmart-orders"), load_document("walmart-auth")
-    assert set(doc["paths"]) == set(orders["paths"]) | set(auth["paths"])
+    returns = load_document("walmart-returns")
+    assert set(doc["paths"]) == set(orders["paths"]) | set(auth["paths"]) | set(returns["paths"])
     assert {"/v3/token", "/v3/token/detail", "/v3/orders", "/v3/orders/{purchaseOrderId}/shipping"} <= set(doc["paths"])
     assert doc["paths"]["/v3/token"] == auth["paths"]["/v3/token"]
     assert doc["paths"]["/v3/orders"] == orders["paths"]["/v3/orders"]

@@ -88,6 +88,10 @@ def test_every_json_key_is_documented(cli: Any, sandbox: Sandbox, tmp_path: Path
     seen.run("refund", "refund", "000000101", *s, "--item", "WM-MUG-001", "--reason", "damaged", "--yes", "--json",
              "--walmart-only", "--dry-run")
     seen.run("refund --list-reasons", "refund", "--list-reasons", "--json")
+    seen.run("returns list", "returns", "list", *s, "--json")
+    seen.run("returns list --jsonl", "returns", "list", *s, "--jsonl")
+    seen.run("returns refund", "returns", "refund", "RT0000000107", *s, "--yes", "--json")
+    seen.run("returns refund", "returns", "refund", "RT0000000116", *s, "--yes", "--json", "--dry-run")
     seen.run("cancel", "cancel", "000000127", *s, "--reason", "out-of-stock", "--yes", "--json")
     seen.run("cancel", "cancel", "000000104", *s, "--reason", "out-of-stock", "--item", "WM-BOTTLE-005=1", "--yes",
              "--json", "--dry-run")

@@ -68,12 +68,25 @@ def root(
 
 def _register() -> None:
     """Every command, listed once: groups by name, single commands by their module's ``register``."""
-    from wmsync.cli import cancel, carriers, explain, orders, refund, sandbox_cmd, ship, status, stores, sync
+    from wmsync.cli import (
+        cancel,
+        carriers,
+        explain,
+        orders,
+        refund,
+        returns,
+        sandbox_cmd,
+        ship,
+        status,
+        stores,
+        sync,
+    )
 
     app.add_typer(stores.app, name="stores")
     app.add_typer(orders.app, name="orders")
     app.add_typer(sandbox_cmd.app, name="sandbox")
     app.add_typer(carriers.app, name="carriers")
+    app.add_typer(returns.app, name="returns")
     for module in (ship, cancel, refund, status, sync, explain):
         module.register(app)
     from wmsync.cli import examples

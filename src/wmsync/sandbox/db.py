@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -206,6 +206,24 @@ CREATE TABLE IF NOT EXISTS w_status (
     applied_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS w_status_po ON w_status (po, line_number);
+CREATE TABLE IF NOT EXISTS w_returns (
+    return_id TEXT PRIMARY KEY,
+    customer_order_id TEXT NOT NULL,
+    po TEXT NOT NULL,
+    line_number TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    unit_price REAL NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    refund_status TEXT NOT NULL,
+    refund_channel TEXT NOT NULL,
+    tracking_number TEXT,
+    carrier TEXT,
+    ship_node_type TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS w_refunds (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     po TEXT NOT NULL,
@@ -287,6 +305,7 @@ STATE_TABLES: tuple[str, ...] = (
     "w_lines",
     "w_status",
     "w_refunds",
+    "w_returns",
     "w_tokens",
     "request_log",
     "faults",

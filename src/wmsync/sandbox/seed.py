@@ -540,6 +540,11 @@ def seed(conn: sqlite3.Connection, now: float, *, orders: int = 0, rng_seed: int
         b.finish_order(oid)
         b.history(oid, f"Walmart purchase order {po} imported.", when, "processing")
 
+    # Walmart returns on some of the orders above (sandbox/walmart/returns.py)
+    from wmsync.sandbox.walmart import returns as _returns
+
+    _returns.seed(conn, int(now * 1000))
+
     # Multi-Source Inventory (served with the setting msi): two warehouses; "east" has no lamps, "west" no mugs
     _sources(conn)
 

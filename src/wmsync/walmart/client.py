@@ -482,6 +482,29 @@ class WalmartClient:
         data = self.call("POST", path, endpoint="ship", json_body=body, idempotent=False)
         return self._order(data)
 
+    def list_returns(self, **filters: str) -> Iterator[dict[str, Any]]:
+        """Return orders matching the filters (the returns spec's ``getReturns``), following ``nextCursor``."""
+        params: list[tuple[str, str]] = [(k, v) for k, v in filters.items() if v is not None]
+        while True:
+            try:
+                data = self.call("GET", "/v3/returns", params=params, endpoint="read")
+            except NotFoundError:
+                return
+            orders = data.get("returnOrders") if isinstance(data, dict) else None
+            yield from (o for o in orders or [] if isinstance(o, dict))
+            cursor = ((data.get("meta") or {}).get("nextCursor") if isinstance(data, dict) else None) or ""
+            if not cursor or not orders:
+                return
+            params = parse_qsl(str(cursor).lstrip("?"), keep_blank_values=True)
+
+    def refund_return(self, return_order_id: str, customer_order_id: str, line_numbers: list[int]) -> dict[str, Any]:
+        """``issueRefund``: the refund of a return Walmart leaves to the seller."""
+        body = {"customerOrderId": customer_order_id,
+                "refundLines": [{"returnOrderLineNumber": n} for n in line_numbers]}
+        data = self.call("POST", f"/v3/returns/{quote(return_order_id, safe='')}/refund", endpoint="cancel",
+                         json_body=body, idempotent=False)
+        return data if isinstance(data, dict) else {}
+
     def refund(self, purchase_order_id: str, body: dict[str, Any]) -> WalmartOrder:
         """``refundOrderLines``: refunds of shipped lines."""
         path = f"/v3/orders/{quote(purchase_order_id, safe='')}/refund"

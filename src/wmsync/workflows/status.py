@@ -5,6 +5,8 @@ The report types, the comparison and ``orders list`` live in :mod:`status_report
 
 from __future__ import annotations
 
+from typing import Any
+
 from wmsync.errors import NotFoundError, OrderNotFoundError
 from wmsync.timeparse import from_epoch_ms
 from wmsync.workflows.base import poll
@@ -97,7 +99,7 @@ def _read_both(ctx: Context, order_arg: str) -> StatusReport:
         shipped = any(i.qty_shipped > 0 for i in order.items)
         shipments = ctx.commerce.list_shipments(order.entity_id) if shipped else []
         ops = ctx.journal.history(ctx.store_name, po, limit=50)
-        return compare(
+        report = compare(
             order,
             shipments,
             session.walmart,
@@ -106,6 +108,29 @@ def _read_both(ctx: Context, order_arg: str) -> StatusReport:
             channel_manager=uses_channel_manager(ctx.store, ops),
             resend_quiet=ctx.settings.resend_quiet,
         )
+        report.notes.extend(_return_notes(ctx, session.walmart))
+        return report
+
+
+def _return_notes(ctx: Context, wm: Any) -> list[str]:
+    """The order's open Walmart returns, in words (a returns read that fails is left out, never an error)."""
+    from wmsync.errors import WmsyncError
+    from wmsync.workflows.returns import open_returns
+
+    customer_order = getattr(wm, "customerOrderId", None) or (wm.model_extra or {}).get("customerOrderId")
+    try:
+        rows = open_returns(ctx, str(customer_order) if customer_order else None)
+    except WmsyncError:
+        return []
+    notes = []
+    for row in rows:
+        what = ", ".join(f"{ln['qty'] or 0:g} × {ln['sku']}" for ln in row["lines"])
+        text = (f"Walmart return {row['return_order_id']} is open ({row['status']}, refund {row['refund_status']}): "
+                f"{what}")
+        if row["refund_by"] == "seller" and row["refund_status"] != "REFUNDED":
+            text += f"; its refund is yours to issue: `wmsync returns refund {row['return_order_id']}`"
+        notes.append(text)
+    return notes
 
 
 def watch(ctx: Context, order_arg: str) -> StatusReport:

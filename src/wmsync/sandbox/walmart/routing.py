@@ -41,6 +41,11 @@ def route(method: str, path: str) -> tuple[str, dict[str, str]]:
         return ("walmart.token_detail", {}) if method == "GET" else ("walmart.unknown", {})
     if path == "/v3/orders":
         return ("walmart.list", {}) if method == "GET" else ("walmart.unknown", {})
+    if path == "/v3/returns":
+        return ("walmart.returns", {}) if method == "GET" else ("walmart.unknown", {})
+    rm = re.match(r"^/v3/returns/([^/]+)/refund$", path)
+    if rm and method == "POST":
+        return "walmart.return_refund", {"return_id": rm.group(1)}
     m = _PO_PATH.match(path)
     if m:
         po, action = m.group(1), m.group(2)
@@ -97,6 +102,14 @@ def _json_content_type(req: ParsedRequest) -> bool:
 def _dispatch(ctx: Ctx, req: ParsedRequest, operation: str, params: dict[str, str]) -> Reply:
     if operation == "walmart.list":
         return _list(ctx, req)
+    if operation == "walmart.returns":
+        from wmsync.sandbox.walmart import returns
+
+        return Reply(200, returns.list_returns(ctx.conn, dict(req.query)))
+    if operation == "walmart.return_refund":
+        from wmsync.sandbox.walmart import returns
+
+        return Reply(200, returns.issue_refund(ctx.conn, params["return_id"], _body(req), ctx.now_ms))
     po = params["po"]
     if operation == "walmart.get":
         return Reply(200, {"order": _one(ctx.conn, po)})
