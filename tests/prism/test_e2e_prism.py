@@ -140,3 +140,16 @@ def test_status_and_orders_list(run: Any, stack: Stack) -> None:
     lists = [e.query for e in stack.sandbox.request_log() if e.operation == "walmart.list"]
     assert any("shipNodeType=WFSFulfilled" in q for q in lists), lists
     assert "000000131" not in orders
+
+
+def test_correct_refund_and_returns_through_prism(run: Any, stack: Stack) -> None:
+    """After the package leaves: a tracking correction, a refund with its credit memo, the returns listing and a
+    return's refund — every request and answer checked by Prism against the official specs."""
+    _ok(run("ship", "000000128", "--carrier", "UPS", "--tracking", "1ZW1X2Y30390010060"), stack)
+    doc = _ok(run("ship", "000000128", "--carrier", "UPS", "--tracking", "1Z999AA10123456800", "--replaces",
+                  "1ZW1X2Y30390010060"), stack)
+    assert doc["sent"] == ["walmart_retrack", "commerce_add_track", "commerce_delete_track"]
+    doc = _ok(run("refund", "000000107", "--item", "WM-PAN-007", "--reason", "damaged", "--yes"), stack)
+    assert doc["sent"] == ["walmart_refund", "commerce_credit_memo"]
+    assert len(_ok(run("returns", "list"), stack)) == 5  # type: ignore[arg-type]
+    assert _ok(run("returns", "refund", "RT0000000116", "--yes"), stack)["result"] == "confirmed"
