@@ -255,6 +255,19 @@ ENTRIES: tuple[Explanation, ...] = (
         aliases=("THE ORDER DOES NOT ALLOW A SHIPMENT TO BE CREATED.",),
     ),
     E(
+        "BUNDLE_SHIPMENT_TYPE",
+        COMMERCE,
+        "Magento refused a shipment of a bundle the wrong way: a bundle whose items ship separately is shipped by "
+        "its items, a bundle shipped together by the bundle item itself.",
+        (
+            "wmsync reads the bundle's shipment type from the catalog: grant the integration Magento_Catalog::products "
+            "(read) so it can",
+            "re-run the same `wmsync ship`: nothing was created",
+        ),
+        400,
+        patterns=("has shipment type",),
+    ),
+    E(
         "SHIPMENT_VALIDATION",
         COMMERCE,
         "Magento's shipment validation failed: a quantity is more than is left to ship, an item id is not on the "
@@ -300,6 +313,57 @@ ENTRIES: tuple[Explanation, ...] = (
         200,
         patterns=("cancel false", "cancel returned false", "answered false", "refused to cancel"),
         aliases=("FALSE",),
+    ),
+    E(
+        "SOURCE_ITEM_NOT_FOUND",
+        COMMERCE,
+        "Multi-Source Inventory: the shipment's source (or `default`, when none is named) does not carry an item of "
+        "the shipment, or holds too little of it. Nothing was created.",
+        (
+            "`wmsync ship ORDER ... --source CODE` with the warehouse the package leaves from (wmsync checks the "
+            "source before sending)",
+            "or set source_code in the store config",
+        ),
+        400,
+        patterns=("source item not found", "not all of your products are available in the requested quantity"),
+    ),
+    E(
+        "TRACKING_UPDATE_REFUSED",
+        WALMART,
+        "Walmart refused a tracking correction (PARTIAL_UPDATE): the line is not Shipped, the old number is not "
+        "the one it shipped under, or its window (4 hours after the first shipping information) has passed.",
+        (
+            "`wmsync status ORDER` shows the tracking numbers the lines shipped under",
+            "after the window, correct it in Walmart Seller Center",
+        ),
+        400,
+        patterns=("unable to update tracking details", "currenttrackinginfo", "tracking update"),
+    ),
+    E(
+        "REFUND_REFUSED",
+        WALMART,
+        "Walmart refused a refund: the line is not shipped (that is a cancellation), an amount is not negative, or "
+        "the refunds would exceed what was charged.",
+        (
+            "`wmsync refund` checks all three before sending; `wmsync status ORDER` shows what is shipped",
+            "for a line not shipped use `wmsync cancel ORDER --item SKU`",
+        ),
+        400,
+        patterns=(
+            "only shipped quantities can be refunded", "refund amount exceeds", "refund amounts must be negative"
+        ),
+    ),
+    E(
+        "CREDITMEMO_REFUSED",
+        COMMERCE,
+        "Magento refused the offline credit memo: the order is not invoiced for these items, they are refunded "
+        "already, or the order is closed, cancelled or on hold.",
+        (
+            "invoice the order in Commerce first, or refund there another way and run `wmsync refund ... "
+            "--walmart-only`",
+        ),
+        400,
+        patterns=("creditmemo", "credit memo"),
     ),
     E(
         "COMMERCE_INTERNAL_ERROR",
