@@ -27,7 +27,7 @@ from wmsync.walmart.rules.common import RuleViolation
 from wmsync.walmart.rules.refund_reasons import resolve_refund_reason
 from wmsync.workflows.context import Context
 from wmsync.workflows.pairing import commerce_sku_items, lines_by_sku, shippable_item_for_sku
-from wmsync.workflows.results import PlannedRequest, Result, line_report
+from wmsync.workflows.results import PlannedRequest, Result, line_report, write_json_tail
 from wmsync.workflows.session import order_session
 from wmsync.workflows.steps import operation, write_step
 
@@ -78,11 +78,7 @@ class RefundOutcome:
             "total": round(sum(r.amount + r.tax for r in self.refunds), 2),
             "commerce_credit_memo": self.commerce_credit_memo,
         }
-        if self.requests is not None:
-            out["requests"] = [r.to_json() for r in self.requests]
-        out["lines"] = [ln.to_json() for ln in self.lines]
-        out["sent"] = list(self.sent)
-        return out
+        return write_json_tail(out, self.requests, self.lines, self.sent)
 
 
 def _money(value: Any) -> float:

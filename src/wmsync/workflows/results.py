@@ -152,3 +152,17 @@ class CancelOutcome:
 
 
 WriteOutcome = ShipOutcome | CancelOutcome
+
+
+def write_json_tail(
+    out: dict[str, Any],
+    requests: tuple[PlannedRequest, ...] | None,
+    lines: Iterable[LineReport],
+    sent: Iterable[str],
+) -> dict[str, Any]:
+    """The keys every write command's ``--json`` ends with: ``requests`` (dry run), ``lines`` and ``sent``."""
+    if requests is not None:
+        out["requests"] = [r.to_json() for r in requests]
+    out["lines"] = [ln.to_json() for ln in lines]
+    out["sent"] = list(sent)
+    return out

@@ -25,7 +25,7 @@ from wmsync.tracking_key import tracking_key
 from wmsync.walmart import rules
 from wmsync.walmart.models import WalmartOrder
 from wmsync.workflows.context import Context
-from wmsync.workflows.results import PlannedRequest, Result, line_report
+from wmsync.workflows.results import PlannedRequest, Result, line_report, write_json_tail
 from wmsync.workflows.session import order_session
 from wmsync.workflows.ship_plan import ShipRequest, precheck, resolve
 from wmsync.workflows.steps import operation, write_step
@@ -65,11 +65,7 @@ class RetrackOutcome:
             "replaces": self.replaces,
             "result": str(self.result),
         }
-        if self.requests is not None:
-            out["requests"] = [r.to_json() for r in self.requests]
-        out["lines"] = [ln.to_json() for ln in self.lines]
-        out["sent"] = list(self.sent)
-        return out
+        return write_json_tail(out, self.requests, self.lines, self.sent)
 
 
 def _shipped_under(wm: WalmartOrder, number: str) -> list[tuple[str, int, Any]]:
