@@ -22,11 +22,15 @@ def test_returns_list_with_the_commerce_order_and_filters(cli: Any, sandbox: San
     rows = {row["return_order_id"]: row for row in r.json()}  # type: ignore[union-attr]
     assert set(rows) == {"RT0000000107", "RT0000000110", "RT0000000114", "RT0000000116", "RT0000000131"}
     assert rows["RT0000000116"]["order"] == "000000116"
-    assert rows["RT0000000116"]["return_tracking"] == ["1Z999AA10123456819"]
+    assert rows["RT0000000116"]["return_tracking"] == ["785611449666"]
     assert rows["RT0000000107"]["refund_by"] == "seller"
     assert rows["RT0000000131"]["refund_by"] == "walmart"
     r = cli("returns", "list", "--store", "sandbox", "--status", "initiated", "--json")
-    assert {row["return_order_id"] for row in r.json()} == {"RT0000000116", "RT0000000131"}  # type: ignore[union-attr]
+    assert {row["return_order_id"] for row in r.json()} == {"RT0000000116"}  # type: ignore[union-attr]
+    r = cli("returns", "list", "--store", "sandbox", "--status", "delivered", "--json")
+    assert {row["return_order_id"] for row in r.json()} == {"RT0000000107", "RT0000000131"}  # type: ignore[union-attr]
+    r = cli("returns", "list", "--store", "sandbox", "--status", "cancelled", "--json")
+    assert [row["return_order_id"] for row in r.json()] == ["RT0000000114"]  # type: ignore[union-attr]
     r = cli("returns", "--store", "sandbox")  # bare: the list
     assert r.exit_code == 0, r
     assert "RT0000000107" in r.stdout
@@ -65,21 +69,25 @@ def test_a_return_refund_is_issued_once(cli: Any, sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize(
-    ("return_id", "message"),
-    [("RT0000000131", "refunds return"), ("RT0000000114", "CANCELLED"), ("RT0000000110", "nothing sent")],
+    ("return_id", "code", "message"),
+    [("RT0000000131", 2, "WFS"), ("RT0000000114", 2, "cancelled"), ("RT0000000116", 2, "return center"),
+     ("RT0000000110", 0, "nothing sent"), ("RT9999999999", 2, "no return")],
 )
-def test_refusals_send_nothing(cli: Any, sandbox: Sandbox, return_id: str, message: str) -> None:
+def test_refusals_send_nothing(cli: Any, sandbox: Sandbox, return_id: str, code: int, message: str) -> None:
     r = cli("returns", "refund", return_id, "--store", "sandbox", "--yes")
-    assert r.exit_code in (0, 2), r  # 110 is already refunded: done, nothing sent
+    assert r.exit_code == code, r
     assert message in r.stderr + r.stdout
     assert _writes(sandbox) == []
 
 
 def test_a_refund_dropped_after_it_was_applied_is_issued_once(cli: Any, sandbox: Sandbox) -> None:
     sandbox.inject_fault("applied_timeout", method="POST", path_regex=r"^/v3/returns/.*/refund$")
-    r = cli("returns", "refund", "RT0000000116", "--store", "sandbox", "--yes", "--json")
-    if r.exit_code != 0:
-        r = cli("returns", "refund", "RT0000000116", "--store", "sandbox", "--yes", "--json")
+    r = cli("returns", "refund", "RT0000000107", "--store", "sandbox", "--yes", "--json")
     assert r.exit_code == 0, r
-    posts = [e for e in sandbox.request_log() if e.method == "POST" and "/v3/returns/" in e.path and e.applied]
-    assert len(posts) == 1
+    assert r.json()["result"] == "confirmed"  # type: ignore[index]
+    posts = [e for e in sandbox.request_log() if e.method == "POST" and "/v3/returns/" in e.path]
+    assert len(posts) == 1, posts  # settled by reading the return, never sent again
+    sandbox.clear_request_log()
+    r = cli("returns", "refund", "RT0000000107", "--store", "sandbox", "--yes", "--json")
+    assert r.json()["result"] == "already_done"  # type: ignore[index]
+    assert _writes(sandbox) == []

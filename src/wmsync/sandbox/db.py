@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "Database"]
 
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -210,19 +210,30 @@ CREATE TABLE IF NOT EXISTS w_returns (
     return_id TEXT PRIMARY KEY,
     customer_order_id TEXT NOT NULL,
     po TEXT NOT NULL,
-    line_number TEXT NOT NULL,
-    sku TEXT NOT NULL,
-    qty INTEGER NOT NULL,
-    unit_price REAL NOT NULL,
-    reason TEXT NOT NULL,
-    status TEXT NOT NULL,
-    refund_status TEXT NOT NULL,
+    ship_node_type TEXT NOT NULL,
     refund_channel TEXT NOT NULL,
     tracking_number TEXT,
     carrier TEXT,
-    ship_node_type TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    updated_ms INTEGER NOT NULL
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS w_returns_created ON w_returns (created_ms, return_id);
+CREATE TABLE IF NOT EXISTS w_return_lines (
+    return_id TEXT NOT NULL,
+    line_no INTEGER NOT NULL,
+    po_line TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    product_name TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    unit_price REAL NOT NULL,
+    unit_tax REAL NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    event_tag TEXT NOT NULL,
+    refunded_qty INTEGER NOT NULL DEFAULT 0,
+    refund_status TEXT,
+    cancel_reason TEXT,
+    status_ms INTEGER NOT NULL,
+    PRIMARY KEY (return_id, line_no)
 );
 CREATE TABLE IF NOT EXISTS w_refunds (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -306,6 +317,7 @@ STATE_TABLES: tuple[str, ...] = (
     "w_status",
     "w_refunds",
     "w_returns",
+    "w_return_lines",
     "w_tokens",
     "request_log",
     "faults",

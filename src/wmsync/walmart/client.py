@@ -497,12 +497,11 @@ class WalmartClient:
                 return
             params = parse_qsl(str(cursor).lstrip("?"), keep_blank_values=True)
 
-    def refund_return(self, return_order_id: str, customer_order_id: str, line_numbers: list[int]) -> dict[str, Any]:
-        """``issueRefund``: the refund of a return Walmart leaves to the seller."""
-        body = {"customerOrderId": customer_order_id,
-                "refundLines": [{"returnOrderLineNumber": n} for n in line_numbers]}
-        data = self.call("POST", f"/v3/returns/{quote(return_order_id, safe='')}/refund", endpoint="cancel",
-                         json_body=body, idempotent=False)
+    def refund_return(self, return_order_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``issueRefund``: the refund of a return Walmart leaves to the seller (body from
+        :func:`wmsync.walmart.returns.refund_body`). Not idempotent: after an unknown outcome, read the return."""
+        path = f"/v3/returns/{quote(return_order_id, safe='')}/refund"
+        data = self.call("POST", path, endpoint="cancel", json_body=body, idempotent=False)
         return data if isinstance(data, dict) else {}
 
     def refund(self, purchase_order_id: str, body: dict[str, Any]) -> WalmartOrder:

@@ -115,20 +115,21 @@ def _read_both(ctx: Context, order_arg: str) -> StatusReport:
 def _return_notes(ctx: Context, wm: Any) -> list[str]:
     """The order's open Walmart returns, in words (a returns read that fails is left out, never an error)."""
     from wmsync.errors import WmsyncError
-    from wmsync.workflows.returns import open_returns
+    from wmsync.walmart.returns import AT_RETURN_CENTER
+    from wmsync.workflows.returns import describe, open_returns
 
     customer_order = getattr(wm, "customerOrderId", None) or (wm.model_extra or {}).get("customerOrderId")
     try:
-        rows = open_returns(ctx, str(customer_order) if customer_order else None)
+        rets = open_returns(ctx, str(customer_order) if customer_order else None, getattr(wm, "purchaseOrderId", None))
     except WmsyncError:
         return []
     notes = []
-    for row in rows:
-        what = ", ".join(f"{ln['qty'] or 0:g} × {ln['sku']}" for ln in row["lines"])
-        text = (f"Walmart return {row['return_order_id']} is open ({row['status']}, refund {row['refund_status']}): "
-                f"{what}")
-        if row["refund_by"] == "seller" and row["refund_status"] != "REFUNDED":
-            text += f"; its refund is yours to issue: `wmsync returns refund {row['return_order_id']}`"
+    for ret in rets:
+        text = describe(ret)
+        if ret.refund_by == "seller" and ret.state == AT_RETURN_CENTER:
+            text += f"; its refund is yours to issue: `wmsync returns refund {ret.return_order_id}`"
+        elif ret.refund_by == "walmart":
+            text += "; Walmart refunds it"
         notes.append(text)
     return notes
 
