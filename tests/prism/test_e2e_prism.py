@@ -152,4 +152,4 @@ def test_correct_refund_and_returns_through_prism(run: Any, stack: Stack) -> Non
     doc = _ok(run("refund", "000000107", "--item", "WM-PAN-007", "--reason", "damaged", "--yes"), stack)
     assert doc["sent"] == ["walmart_refund", "commerce_credit_memo"]
     assert len(_ok(run("returns", "list"), stack)) == 5  # type: ignore[arg-type]
-    assert _ok(run("returns", "refund", "RT0000000116", "--yes"), stack)["result"] == "confirmed"
+    assert _ok(run("returns", "refund", "RT0000000107", "--yes"), stack)["result"] == "confirmed"
