@@ -173,6 +173,15 @@ class CanaryServices:
         if real is None:
             self.rejected.append(f"walmart call without a canary access token: {request.url.path}")
             return self._maybe_echo(request, _unauthorized_walmart())
+        sent_basic = request.headers.get("Authorization", "")
+        if sent_basic:
+            expected = "Basic " + base64.b64encode(
+                f"{CLIENT_ID}:{self.canaries['WALMART_CLIENT_SECRET']}".encode()).decode()
+            if not hmac.compare_digest(sent_basic, expected):
+                self.rejected.append(f"walmart call with other Basic credentials: {request.url.path}")
+                return self._maybe_echo(request, _unauthorized_walmart())
+            headers["Authorization"] = "Basic " + base64.b64encode(
+                f"{CREDENTIALS['WALMART_CLIENT_ID']}:{CREDENTIALS['WALMART_CLIENT_SECRET']}".encode()).decode()
         if "walmart" in self.echo_writes and request.method == "POST":
             return self._echo(request, 400, "walmart")
         headers["WM_SEC.ACCESS_TOKEN"] = real
