@@ -1,4 +1,5 @@
-"""Settings: the config file (TOML), validated with pydantic, written atomically with mode 0600.
+"""Settings: the config file (TOML), validated as records (:mod:`wmsync.records`), written atomically with mode
+0600.
 
 Shape::
 
@@ -29,12 +30,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from wmsync.errors import ConfigError
+from wmsync.records import Check, Field, Record, ValidationError, validator
 
 RESERVED_STORE = "sandbox"
-SkuName = Annotated[str, Field(min_length=1, max_length=100)]
+SkuName = Annotated[str, Check(min_length=1, max_length=100)]
 STORE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # Walmart purchase order ids are numeric (13-15 digits seen in practice). The pattern keeps other channels'
 # order numbers that also fill the PO field (e.g. "112-1234567-1234567") from being taken for Walmart orders.
@@ -71,55 +71,55 @@ def check_url(value: str) -> str:
     return value.rstrip("/")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Record, extra="forbid"):
+    __record_frozen__ = True
 
 
 class OtherCarrier(_Strict):
     """A carrier that is not on Walmart's list: sent as ``otherCarrier`` with a tracking URL."""
 
-    other: Annotated[str, Field(min_length=1, max_length=100)]
+    other: Annotated[str, Check(min_length=1, max_length=100)]
     tracking_url: str | None = None
 
 
 class RateLimits(_Strict):
     """Client-side limits per endpoint, in requests per minute (Walmart's limits are per seller, per API)."""
 
-    walmart_read_per_min: Annotated[int, Field(gt=0)] = 5000
-    walmart_ship_per_min: Annotated[int, Field(gt=0)] = 60
-    walmart_cancel_per_min: Annotated[int, Field(gt=0)] = 60
-    walmart_acknowledge_per_min: Annotated[int, Field(gt=0)] = 60
-    walmart_token_per_min: Annotated[int, Field(gt=0)] = 60
-    commerce_per_min: Annotated[int, Field(gt=0)] | None = None
+    walmart_read_per_min: Annotated[int, Check(gt=0)] = 5000
+    walmart_ship_per_min: Annotated[int, Check(gt=0)] = 60
+    walmart_cancel_per_min: Annotated[int, Check(gt=0)] = 60
+    walmart_acknowledge_per_min: Annotated[int, Check(gt=0)] = 60
+    walmart_token_per_min: Annotated[int, Check(gt=0)] = 60
+    commerce_per_min: Annotated[int, Check(gt=0)] | None = None
 
 
 class Timeouts(_Strict):
     """Seconds. Each can also be set by an environment variable (``WMSYNC_<NAME>`` upper-cased)."""
 
-    connect: Annotated[float, Field(gt=0)] = 10.0
-    read: Annotated[float, Field(gt=0)] = 30.0
-    confirm: Annotated[float, Field(ge=0)] = 300.0
-    poll_initial: Annotated[float, Field(gt=0)] = 1.0
-    poll_max: Annotated[float, Field(gt=0)] = 30.0
-    backoff_base: Annotated[float, Field(ge=0)] = 0.5
-    backoff_max: Annotated[float, Field(ge=0)] = 30.0
-    retry_after_max: Annotated[float, Field(ge=0)] = 120.0
-    max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
-    lease: Annotated[float, Field(gt=0)] = 600.0
+    connect: Annotated[float, Check(gt=0)] = 10.0
+    read: Annotated[float, Check(gt=0)] = 30.0
+    confirm: Annotated[float, Check(ge=0)] = 300.0
+    poll_initial: Annotated[float, Check(gt=0)] = 1.0
+    poll_max: Annotated[float, Check(gt=0)] = 30.0
+    backoff_base: Annotated[float, Check(ge=0)] = 0.5
+    backoff_max: Annotated[float, Check(ge=0)] = 30.0
+    retry_after_max: Annotated[float, Check(ge=0)] = 120.0
+    max_attempts: Annotated[int, Check(ge=1, le=20)] = 5
+    lease: Annotated[float, Check(gt=0)] = 600.0
     # after a write whose outcome is unknown (timeout, reset, 5xx): how long to keep re-reading for it, and how
     # long after such an attempt a re-run waits before it may send the write again (the first request may still
     # be in flight on the server)
-    unknown_grace: Annotated[float, Field(ge=0)] = 30.0
-    resend_quiet: Annotated[float, Field(ge=0)] = 120.0
+    unknown_grace: Annotated[float, Check(ge=0)] = 30.0
+    resend_quiet: Annotated[float, Check(ge=0)] = 120.0
 
     def with_env(self) -> Timeouts:
         updates: dict[str, Any] = {}
-        for name, field in type(self).model_fields.items():
+        for name in type(self).model_field_names():
             raw = os.environ.get(f"WMSYNC_{name.upper()}")
             if raw is None or raw == "":
                 continue
             try:
-                updates[name] = int(raw) if field.annotation is int else float(raw)
+                updates[name] = int(raw) if type(self).field_type(name) is int else float(raw)
             except ValueError as exc:
                 raise ConfigError(f"environment variable WMSYNC_{name.upper()}={raw!r} is not a number") from exc
         if not updates:
@@ -134,17 +134,17 @@ class Timeouts(_Strict):
 
 class StoreConfig(_Strict):
     commerce_url: str
-    commerce_store_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,64}$")] = "default"
+    commerce_store_code: Annotated[str, Check(pattern=r"^[A-Za-z0-9_]{1,64}$")] = "default"
     commerce_auth: Literal["oauth1", "bearer"] = "oauth1"
     walmart_url: str = WALMART_PRODUCTION
-    walmart_client_id: Annotated[str, Field(min_length=1, max_length=200)]
+    walmart_client_id: Annotated[str, Check(min_length=1, max_length=200)]
     walmart_service_name: str = "Walmart Marketplace"
     walmart_channel_type: str | None = None
-    po_field: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")] = "ext_order_id"
+    po_field: Annotated[str, Check(pattern=r"^[a-z][a-z0-9_]{0,63}$")] = "ext_order_id"
     po_pattern: str = DEFAULT_PO_PATTERN
     submit: Literal["direct", "channel-manager"] = "direct"
     carriers: dict[str, str | OtherCarrier] = Field(default_factory=dict)
-    extra_carriers: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    extra_carriers: list[Annotated[str, Check(min_length=1, max_length=100)]] = Field(default_factory=list)
     notify_customer: bool = False
     source_code: str | None = None
     #: Walmart SKU -> Commerce SKU, for items listed on Walmart under another SKU.
@@ -161,12 +161,12 @@ class StoreConfig(_Strict):
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     timeouts: Timeouts = Field(default_factory=Timeouts)
 
-    @field_validator("commerce_url", "walmart_url")
+    @validator("commerce_url", "walmart_url")
     @classmethod
     def _url(cls, value: str) -> str:
         return check_url(value)
 
-    @field_validator("po_pattern")
+    @validator("po_pattern")
     @classmethod
     def _pattern(cls, value: str) -> str:
         try:
@@ -175,7 +175,7 @@ class StoreConfig(_Strict):
             raise ValueError(f"not a valid regular expression: {exc}") from exc
         return value
 
-    @field_validator("state")
+    @validator("state")
     @classmethod
     def _state(cls, value: str | None) -> str | None:
         if value is None:
@@ -196,7 +196,7 @@ class StoreConfig(_Strict):
         window = parse_duration(self.tracking_update_window)
         return window.total_seconds() if window is not None else 4 * 3600.0
 
-    @field_validator("at_risk_margin", "tracking_update_window")
+    @validator("at_risk_margin", "tracking_update_window")
     @classmethod
     def _margin(cls, value: str) -> str:
         from wmsync.timeparse import parse_duration
@@ -205,7 +205,7 @@ class StoreConfig(_Strict):
             raise ValueError(f"{value!r} is not a duration such as 30m, 4h or 1d")
         return value
 
-    @field_validator("default_cancel_reason")
+    @validator("default_cancel_reason")
     @classmethod
     def _reason(cls, value: str | None) -> str | None:
         if value is None:
@@ -222,7 +222,7 @@ class Config(_Strict):
     default_store: str | None = None
     stores: dict[str, StoreConfig] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
+    @validator(mode="after")
     def _names(self) -> Config:
         for name in self.stores:
             if name == RESERVED_STORE:

@@ -23,9 +23,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from wmsync.clock import SYSTEM, Clock
 from wmsync.errors import (
@@ -36,8 +34,13 @@ from wmsync.errors import (
     UnavailableError,
     WmsyncError,
 )
+from wmsync.wire import Headers, TransportFailure, Wire, WireError
 
-TransportFailure = Literal["connect", "timeout", "reset", "malformed"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Headers", "Http", "HttpSettings", "HttpxWire", "Response", "RetryPolicy", "TransportFailure"]
+
 """``connect``: never reached the server (connect error/timeout, pool timeout). ``timeout``: read/write timeout
 after the request may have been sent. ``reset``: the connection broke mid-exchange. ``malformed``: the answer was
 not the JSON we expect."""
@@ -158,6 +161,8 @@ def decide(
 
 
 def classify(exc: httpx.TransportError) -> TransportFailure:
+    import httpx
+
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return "connect"
     if isinstance(exc, httpx.TimeoutException):
@@ -317,14 +322,57 @@ def _crash_hook() -> _CrashHook:
 @dataclass
 class Response:
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     content: bytes
     correlation_id: str | None
     data: Any = None
 
 
-ErrorFactory = Callable[[int, bytes, httpx.Headers, str | None], ApiError]
-Signer = Callable[[httpx.Request], None]
+ErrorFactory = Callable[[int, bytes, Mapping[str, str], str | None], ApiError]
+#: sets headers on a request about to be sent: an ``httpx.Request`` or a :class:`wmsync.wire.WireRequest`
+#: (both have ``method``, ``url`` and a mutable ``headers``)
+Signer = Callable[[Any], None]
+
+
+class HttpxWire(Wire):
+    """The network (or any httpx transport: tests, pytest-httpx). httpx is imported here, when the first client
+    that sends over it is built."""
+
+    def __init__(self, settings: HttpSettings, transport: httpx.BaseTransport | None,
+                 default_headers: Mapping[str, str]) -> None:
+        import httpx
+
+        timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+        self.client = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            headers=dict(default_headers),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self._transport_error = httpx.TransportError
+
+    def build(self, method: str, url: str, *, params: Any, content: bytes | None,
+              form: Mapping[str, str] | None, headers: dict[str, str]) -> Any:
+        return self.client.build_request(method, url, params=params, content=content, data=form, headers=headers)
+
+    def path(self, request: Any) -> str:
+        return str(request.url.path)
+
+    def send(self, request: Any) -> tuple[int, Mapping[str, str], bytes]:
+        try:
+            http_resp = self.client.send(request)
+            try:
+                body = http_resp.read()
+            finally:
+                http_resp.close()
+        except self._transport_error as exc:
+            raise WireError(classify(exc), f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) \
+                from exc
+        return http_resp.status_code, http_resp.headers, body
+
+    def close(self) -> None:
+        self.client.close()
 
 
 @dataclass
@@ -343,7 +391,7 @@ class Http:
         service: str,
         base_url: str,
         settings: HttpSettings | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.BaseTransport | Wire | None = None,
         clock: Clock = SYSTEM,
         limits: Mapping[str, RateLimiter] | None = None,
         error_factory: ErrorFactory,
@@ -365,17 +413,14 @@ class Http:
         self.last_date_header: str | None = None
         self._crash = _crash_hook()
         self._cid_lock = threading.Lock()
-        timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
-        self.client = httpx.Client(
-            transport=transport,
-            timeout=timeout,
-            headers=dict(default_headers or {}),
-            follow_redirects=False,
-            trust_env=False,
-        )
+        self.default_headers = dict(default_headers or {})
+        #: what carries the requests: the sandbox's in-process wire as given, else httpx (the network, or the
+        #: httpx transport given)
+        self.wire: Wire = transport if isinstance(transport, Wire) else HttpxWire(
+            self.settings, transport, self.default_headers)
 
     def close(self) -> None:
-        self.client.close()
+        self.wire.close()
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -425,37 +470,31 @@ class Http:
                     self.correlation_ids.append(cid)
             if content is not None:
                 req_headers.setdefault("Content-Type", "application/json")
-            request = self.client.build_request(
+            request = self.wire.build(
                 method,
                 self.url(path),
                 params=params,
                 content=content,
-                data=form,
-                headers=req_headers,
+                form=form,
+                headers={**self.default_headers, **req_headers},
             )
             if signer is not None:
                 signer(request)
             if self._crash.stage is not None:
-                self._crash("before", method, request.url.path)
+                self._crash("before", method, self.wire.path(request))
             started = time.perf_counter()
             status: int | None = None
             failure: TransportFailure | None = None
-            resp_headers: httpx.Headers = httpx.Headers()
+            resp_headers: Mapping[str, str] = Headers()
             body = b""
             err_text: str | None = None
             try:
-                http_resp = self.client.send(request)
-                try:
-                    body = http_resp.read()
-                finally:
-                    http_resp.close()
-                status = http_resp.status_code
-                resp_headers = http_resp.headers
-            except httpx.TransportError as exc:
-                failure = classify(exc)
-                err_text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                status, resp_headers, body = self.wire.send(request)
+            except WireError as exc:
+                failure = exc.kind
+                err_text = str(exc)
             if self._crash.stage is not None and status is not None:
-                self._crash("after", method, request.url.path)
+                self._crash("after", method, self.wire.path(request))
             duration = (time.perf_counter() - started) * 1000
             data: Any = None
             if status is not None and 200 <= status < 300 and expect_json:

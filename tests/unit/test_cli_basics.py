@@ -16,7 +16,7 @@ from wmsync.errors import ExitCode, worst
 
 
 def _command_paths() -> list[list[str]]:
-    from wmsync.cli.app import app
+    from wmsync.cli.app import full_app as app
 
     def walk(cmd: Any, path: list[str]) -> Iterator[list[str]]:
         yield path

@@ -476,3 +476,26 @@ def test_commerce_errors_never_crash(body: Any) -> None:
     err = error_from_response(400, json.dumps(body).encode(), httpx.Headers(), None)
     assert isinstance(err.message, str)
     assert err.message.startswith("Commerce: ")
+
+
+def test_the_inventory_sources_are_read_once_however_many_workers_ask_at_once(tmp_path: Any) -> None:
+    import threading
+    import time
+
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        time.sleep(0.05)  # long enough for every worker to ask before the first answer
+        return httpx.Response(404, json={"message": "Request does not match any route."})
+
+    client = CommerceClient(base_url="https://shop.example.com", signer=bearer_signer("t"),
+                            transport=httpx.MockTransport(handler), msi_cache=tmp_path / "sources.json")
+    answers: list[Any] = []
+    workers = [threading.Thread(target=lambda: answers.append(client.msi_sources())) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert answers == [None] * 4
+    assert seen == ["/rest/default/V1/inventory/sources"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -66,35 +66,75 @@ def root(
         os.environ["WMSYNC_CONFIG"] = config
 
 
-def _register() -> None:
-    """Every command, listed once: groups by name, single commands by their module's ``register``."""
-    from wmsync.cli import (
-        cancel,
-        carriers,
-        explain,
-        orders,
-        refund,
-        returns,
-        sandbox_cmd,
-        ship,
-        status,
-        stores,
-        sync,
-    )
+#: each command's module: groups (a Typer app of their own, under the name) and single commands (``register``)
+GROUPS = {"stores": "stores", "orders": "orders", "sandbox": "sandbox_cmd", "carriers": "carriers",
+          "returns": "returns"}
+COMMANDS = {"ship": "ship", "cancel": "cancel", "refund": "refund", "status": "status", "sync": "sync",
+            "explain": "explain"}
+#: the root's own options that take a value (``wmsync -s us status 123``)
+_ROOT_VALUE_OPTIONS = ("--store", "-s", "--config")
+_registered: set[str] = set()
 
-    app.add_typer(stores.app, name="stores")
-    app.add_typer(orders.app, name="orders")
-    app.add_typer(sandbox_cmd.app, name="sandbox")
-    app.add_typer(carriers.app, name="carriers")
-    app.add_typer(returns.app, name="returns")
-    for module in (ship, cancel, refund, status, sync, explain):
-        module.register(app)
+
+def _register(names: Sequence[str] | None = None) -> None:
+    """Register commands with ``app``: only ``names`` (the command being run: building a command's options
+    costs time, and each command module imports its own dependencies) or, with ``None``, every command, in the
+    order ``--help`` lists them. Registering a command twice does nothing."""
+    import importlib
+
     from wmsync.cli import examples
 
-    examples.attach(app)
+    wanted = list(GROUPS) + list(COMMANDS) if names is None else list(names)
+    # --help lists groups first, then single commands: keep that order however the registrations came
+    for name in [n for n in (*GROUPS, *COMMANDS) if n in wanted and n not in _registered]:
+        _registered.add(name)
+        if name in GROUPS:
+            module = importlib.import_module(f"wmsync.cli.{GROUPS[name]}")
+            app.add_typer(module.app, name=name)
+        else:
+            module = importlib.import_module(f"wmsync.cli.{COMMANDS[name]}")
+            before = len(app.registered_commands)
+            module.register(app)
+            new = app.registered_commands[before:]
+            examples.attach_commands(new, ())
+            continue
+        group = app.registered_groups[-1]
+        if group.typer_instance is not None:
+            examples.attach_commands(group.typer_instance.registered_commands, (name,))
+    if names is None:
+        app.registered_groups.sort(key=lambda g: list(GROUPS).index(g.name) if g.name in GROUPS else 99)
+        app.registered_commands.sort(key=lambda c: list(COMMANDS).index(c.name) if c.name in COMMANDS else 99)
 
 
-_register()
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs, when it names exactly one known command and asks for nothing that lists
+    them all (``--help`` before it, shell completion); else None."""
+    import os
+
+    if any(k.startswith("_WMSYNC_COMPLETE") for k in os.environ):
+        return None
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token in _ROOT_VALUE_OPTIONS:
+            skip = True
+            continue
+        if token.startswith(("--store=", "--config=")) or (token.startswith("-s") and len(token) > 2
+                                                           and not token.startswith("--")):
+            continue
+        if token.startswith("-"):
+            return None  # --help, --version or an unknown option: the whole app answers
+        return token if token in GROUPS or token in COMMANDS else None
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "full_app":
+        _register()
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _json_requested(argv: Sequence[str]) -> bool:
@@ -153,6 +193,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     set_store(None)  # known once the command resolves its store
     try:
+        command = command_of(args)
+        _register([command] if command else None)
         result = app(args=args, prog_name="wmsync", standalone_mode=False)
         if result == 130:  # Typer turns Ctrl-C into exit code 130 before it reaches us
             return _report(KeyboardInterrupt(), args)

@@ -1,5 +1,5 @@
 """Options every command accepts, and the runtime built from them: the only place that builds clients
-from config. Heavy imports (httpx, pydantic, keyring) happen here lazily, never at ``--help``."""
+from config. Heavy imports (httpx, keyring) happen here lazily, never at ``--help``."""
 
 from __future__ import annotations
 
@@ -268,11 +268,11 @@ class Runtime:
     transport_override: ClassVar[Any] = None
 
     def transport(self) -> Any:
-        """The httpx transport for this run's clients: the override if set, the sandbox's in-process
-        transport for ``--store sandbox``, else ``None`` (the network)."""
+        """What carries this run's requests: the override (an httpx transport) if set, the sandbox's
+        in-process wire for ``--store sandbox`` (no httpx loaded), else ``None`` (the network, over httpx)."""
         if Runtime.transport_override is not None:
             return Runtime.transport_override
-        return self.sandbox().transport() if self.store().is_sandbox else None
+        return self.sandbox().wire() if self.store().is_sandbox else None
 
     def timeouts(self) -> Any:
         return self.store().config.timeouts.with_env()
@@ -424,8 +424,7 @@ def emit_unconfirmed(rt: Runtime, exc: UnconfirmedError, render: Callable[[Conso
 
 def sandbox_store() -> Store:
     from wmsync.config import StoreConfig
-    from wmsync.sandbox import BASE_URL, CREDENTIALS, STORE_CODE
-    from wmsync.sandbox.seed import SKU_MAP
+    from wmsync.sandbox.constants import BASE_URL, CREDENTIALS, SKU_MAP, STORE_CODE
 
     conf = StoreConfig(
         commerce_url=BASE_URL,

@@ -62,6 +62,13 @@ def _add(info: typer.models.CommandInfo, path: tuple[str, ...]) -> None:
     info.help = base.rstrip() + block(lines)
 
 
+def attach_commands(infos: list[typer.models.CommandInfo], group: tuple[str, ...]) -> None:
+    """Append the examples of these commands (of ``group``, () for top-level ones) to their help."""
+    for info in infos:
+        if info.name:
+            _add(info, (*group, info.name))
+
+
 def attach(app: typer.Typer) -> None:
     """Append each command's examples to its help (top-level commands and the groups' subcommands)."""
     for info in app.registered_commands:

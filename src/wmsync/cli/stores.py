@@ -142,10 +142,9 @@ def add(
 ) -> None:
     """Add a store. Secrets go to the system keyring (hidden prompt, or --secrets-stdin); where there is no
     keyring, set them as environment variables — the names are printed."""
-    from pydantic import ValidationError
-
     from wmsync import config as cfg
     from wmsync.errors import UsageError
+    from wmsync.records import ValidationError
     from wmsync.secrets import env_name, keyring_available, keyring_set, names_for, register_secret
 
     conf = rt.config()
@@ -155,11 +154,11 @@ def add(
         st = cfg.StoreConfig(
             commerce_url=commerce_url,
             commerce_store_code=commerce_store_code,
-            commerce_auth=commerce_auth,
+            commerce_auth=commerce_auth,  # type: ignore[arg-type]  # checked by the record
             walmart_url=walmart_url,
             walmart_client_id=walmart_client_id,
             po_field=po_field,
-            submit=submit,
+            submit=submit,  # type: ignore[arg-type]  # checked by the record
         )
         stores = dict(conf.stores)
         stores[name] = st

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,13 +16,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-import httpx
-from pydantic import ValidationError
-
 from wmsync.clock import SYSTEM, Clock
 from wmsync.commerce.models import Order, Shipment
 from wmsync.errors import ApiError, AuthError, CommerceRefusedError, MalformedResponseError, NotFoundError
 from wmsync.http import Http, HttpSettings, RateLimiter, Signer, Tracer
+from wmsync.records import ValidationError
+from wmsync.wire import reason_phrase
 
 M = TypeVar("M", Order, Shipment)
 
@@ -69,14 +69,14 @@ def parse_error(body: bytes | str | Any) -> tuple[str | None, list[str]]:
     return message, nested
 
 
-def error_from_response(status: int, body: bytes, _headers: httpx.Headers, cid: str | None) -> ApiError:
+def error_from_response(status: int, body: bytes, _headers: Mapping[str, str], cid: str | None) -> ApiError:
     message, nested = parse_error(body)
     if not message:
         snippet = body[:200].decode("utf-8", "replace").strip() if body else ""
         if snippet.startswith("<"):
-            message = f"HTTP {status} {httpx.codes.get_reason_phrase(status)} (an HTML error page)"
+            message = f"HTTP {status} {reason_phrase(status)} (an HTML error page)"
         else:
-            message = snippet or f"HTTP {status} {httpx.codes.get_reason_phrase(status)}"
+            message = snippet or f"HTTP {status} {reason_phrase(status)}"
     if nested:
         message = message + " " + " ".join(nested)
     full = f"Commerce: {message}"
@@ -159,16 +159,16 @@ def oauth1_signer(consumer_key: str, consumer_secret: str, token: str, token_sec
         signature_type=SIGNATURE_TYPE_AUTH_HEADER,
     )
 
-    def sign(request: httpx.Request) -> None:
+    def sign(request: Any) -> None:
         # JSON bodies are not part of the OAuth 1.0a signature base string; only the URL and query are.
-        _, headers, _ = client.sign(str(request.url), http_method=request.method)  # type: ignore[arg-type]
+        _, headers, _ = client.sign(str(request.url), http_method=request.method)
         request.headers["Authorization"] = headers["Authorization"]
 
     return sign
 
 
 def bearer_signer(token: str) -> Signer:
-    def sign(request: httpx.Request) -> None:
+    def sign(request: Any) -> None:
         request.headers["Authorization"] = f"Bearer {token}"
 
     return sign
@@ -182,7 +182,7 @@ class CommerceClient:
         store_code: str = "default",
         signer: Signer,
         settings: HttpSettings | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: Any = None,
         clock: Clock = SYSTEM,
         rate_per_min: float | None = None,
         tracers: list[Tracer] | None = None,
@@ -193,6 +193,7 @@ class CommerceClient:
         limits = {"commerce": RateLimiter(rate_per_min, clock=clock)} if rate_per_min else {}
         self._bundle_types: dict[str, bool] = {}  # bundle SKU -> ships its items separately
         self._sources: list[tuple[str, bool]] | None = None  # MSI sources, [] = no MSI
+        self._sources_lock = threading.Lock()
         self.http = Http(
             service=SERVICE,
             base_url=f"{base_url.rstrip('/')}/rest/{store_code}/V1",
@@ -344,7 +345,12 @@ class CommerceClient:
 
     def msi_sources(self) -> list[tuple[str, bool]] | None:
         """The inventory sources (code, enabled), or None when Commerce runs without Multi-Source Inventory (its
-        inventory routes are absent: 404 "Request does not match any route."). Read once per run."""
+        inventory routes are absent: 404 "Request does not match any route."). Read once per run, however many
+        workers of a batch ask at once."""
+        with self._sources_lock:
+            return self._msi_sources()
+
+    def _msi_sources(self) -> list[tuple[str, bool]] | None:
         if self._sources is None:
             self._sources = self._cached_sources()
         if self._sources is None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
-
+from wmsync.records import Field, Record, validator
 from wmsync.tracking_key import same_tracking
 
 
-class _Tolerant(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+class _Tolerant(Record, extra="allow"):
+    pass
 
 
 def _num(value: Any) -> float:
@@ -35,9 +34,7 @@ class OrderItem(_Tolerant):
     #: bundle item itself. Set by the Commerce client from the catalog; not part of Magento's order item.
     ships_separately: bool = False
 
-    @field_validator(
-        "qty_ordered", "qty_shipped", "qty_canceled", "qty_refunded", "qty_invoiced", mode="before"
-    )
+    @validator("qty_ordered", "qty_shipped", "qty_canceled", "qty_refunded", "qty_invoiced", mode="before")
     @classmethod
     def _qty(cls, value: Any) -> float:
         return _num(value)
@@ -66,7 +63,7 @@ class Order(_Tolerant):
     status_histories: list[Comment] = Field(default_factory=list)
 
     def field(self, name: str) -> Any:
-        if name in type(self).model_fields:
+        if name in type(self).model_field_names():
             return getattr(self, name)
         extra = self.model_extra or {}
         if name in extra:
@@ -102,11 +99,10 @@ class Order(_Tolerant):
         return self._index()[0].get(item_id)
 
     # items by id and children by parent id, built on first use (dict look-ups, not a scan per item) and again
-    # if the item list is replaced or changes length
-    _item_index: tuple[int, int, dict[int, OrderItem], dict[int, list[OrderItem]]] | None = PrivateAttr(None)
-
+    # if the item list is replaced or changes length (kept beside the fields, in ``_item_index``)
     def _index(self) -> tuple[dict[int, OrderItem], dict[int, list[OrderItem]]]:
-        cached = self._item_index
+        cached: tuple[int, int, dict[int, OrderItem], dict[int, list[OrderItem]]] | None = \
+            self.__dict__.get("_item_index")
         if cached is not None and cached[0] == id(self.items) and cached[1] == len(self.items):
             return cached[2], cached[3]
         by_id: dict[int, OrderItem] = {}
@@ -115,7 +111,7 @@ class Order(_Tolerant):
             by_id.setdefault(item.item_id, item)
             if item.parent_item_id is not None:
                 by_parent.setdefault(item.parent_item_id, []).append(item)
-        self._item_index = (id(self.items), len(self.items), by_id, by_parent)
+        self.__dict__["_item_index"] = (id(self.items), len(self.items), by_id, by_parent)
         return by_id, by_parent
 
 
@@ -131,7 +127,7 @@ class ShipmentItem(_Tolerant):
     qty: float = 0
     sku: str | None = None
 
-    @field_validator("qty", mode="before")
+    @validator("qty", mode="before")
     @classmethod
     def _qty(cls, value: Any) -> float:
         return _num(value)
@@ -152,8 +148,8 @@ class Shipment(_Tolerant):
         return any(same_tracking(t.track_number, number) for t in self.tracks)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(Record, extra="forbid"):
+    pass
 
 
 class ShipItem(_Strict):

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from wmsync.sandbox.constants import BASE_URL, CREDENTIALS, STORE_CODE
 
 if TYPE_CHECKING:
-    from wmsync.sandbox.core import LogEntry, Sandbox, SandboxTransport
+    from wmsync.sandbox.core import LogEntry, Sandbox, SandboxTransport, SandboxWire
     from wmsync.sandbox.settings import FAULT_KINDS, SandboxSettings
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "Sandbox",
     "SandboxSettings",
     "SandboxTransport",
+    "SandboxWire",
     "default_db_path",
 ]
 
@@ -53,6 +54,7 @@ _LAZY = {
     "Sandbox": "wmsync.sandbox.core",
     "LogEntry": "wmsync.sandbox.core",
     "SandboxTransport": "wmsync.sandbox.core",
+    "SandboxWire": "wmsync.sandbox.core",
     "SandboxSettings": "wmsync.sandbox.settings",
     "FAULT_KINDS": "wmsync.sandbox.settings",
 }

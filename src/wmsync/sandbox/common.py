@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
-
 from wmsync.sandbox.settings import SandboxSettings
+from wmsync.wire import Headers
 
 __all__ = [
     "Ctx",
@@ -31,22 +31,25 @@ class ParsedRequest:
     path: str
     query: list[tuple[str, str]]
     raw_query: str
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     body: bytes
 
     @classmethod
-    def from_httpx(cls, request: httpx.Request) -> ParsedRequest:
-        url = str(request.url)
+    def from_httpx(cls, request: Any) -> ParsedRequest:
+        """From an ``httpx.Request``."""
+        return cls.parse(request.method, str(request.url), request.headers, request.read())
+
+    @classmethod
+    def parse(cls, method: str, url: str, headers: Mapping[str, str], body: bytes) -> ParsedRequest:
         parts = urlsplit(url)
         raw_query = parts.query
-        body = request.read()
         return cls(
-            method=request.method.upper(),
+            method=method.upper(),
             url=url,
             path=parts.path or "/",
             query=parse_qsl(raw_query, keep_blank_values=True),
             raw_query=raw_query,
-            headers=request.headers,
+            headers=headers if isinstance(headers, Headers) else Headers(list(headers.items())),
             body=body,
         )
 

@@ -14,3 +14,7 @@ CREDENTIALS: dict[str, str] = {
     "COMMERCE_ACCESS_TOKEN": "sandbox-access-token",
     "COMMERCE_ACCESS_TOKEN_SECRET": "sandbox-access-token-secret",
 }
+
+#: Walmart SKU -> Commerce SKU: the sandbox store lists one item on Walmart under another SKU
+#: (its ``skus`` table); the seed uses it for the orders of that item.
+SKU_MAP: dict[str, str] = {"LAMP-4-WMT": "WM-LAMP-004"}

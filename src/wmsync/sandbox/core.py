@@ -1,4 +1,6 @@
-"""The sandbox: one object that turns an ``httpx.Request`` into the response Walmart or Commerce would give.
+"""The sandbox: one object that turns a request into the response Walmart or Commerce would give — an
+``httpx.Request`` (:class:`SandboxTransport`) or, without loading httpx, a :class:`wmsync.wire.WireRequest`
+(:class:`SandboxWire`, what ``--store sandbox`` uses).
 
 All state lives in SQLite (see :mod:`wmsync.sandbox.db`), so several processes can share one sandbox. Each
 request runs in one ``BEGIN IMMEDIATE`` transaction: due Channel Manager events first, then the handler, then
@@ -16,17 +18,19 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from wmsync.sandbox import channel_manager, commerce, faults, walmart
 from wmsync.sandbox.common import Ctx, ParsedRequest, Reply
 from wmsync.sandbox.constants import BASE_URL
 from wmsync.sandbox.db import STATE_TABLES, Database
 from wmsync.sandbox.settings import SandboxSettings
+from wmsync.wire import Headers, Wire, WireError
 
-__all__ = ["LogEntry", "Sandbox", "SandboxTransport"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["LogEntry", "Sandbox", "SandboxFault", "SandboxTransport", "SandboxWire"]
 
 log = logging.getLogger("wmsync.sandbox")
 
@@ -65,14 +69,60 @@ class LogEntry:
         return asdict(self)
 
 
-class SandboxTransport(httpx.BaseTransport):
+class SandboxFault(Exception):
+    """A transport fault the sandbox injected: ``kind`` is a fault kind (``timeout``, ``applied_reset``, …)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+def SandboxTransport(sandbox: Sandbox) -> httpx.BaseTransport:
     """An httpx transport answering every request from the sandbox (no network)."""
+    return _transport_class()(sandbox)  # type: ignore[no-any-return]
+
+
+_TRANSPORT: type | None = None
+
+
+def _transport_class() -> type:
+    global _TRANSPORT
+    if _TRANSPORT is None:
+        import httpx
+
+        class _SandboxTransport(httpx.BaseTransport):
+            def __init__(self, sandbox: Sandbox) -> None:
+                self._sandbox = sandbox
+
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                return self._sandbox.handle(request)
+
+        _TRANSPORT = _SandboxTransport
+    return _TRANSPORT
+
+
+class SandboxWire(Wire):
+    """Requests answered in-process by the sandbox, without httpx: what ``--store sandbox`` runs on."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self._sandbox = sandbox
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._sandbox.handle(request)
+    def send(self, request: Any) -> tuple[int, Headers, bytes]:
+        req = ParsedRequest.parse(request.method, request.url, request.headers, request.content)
+        try:
+            status, headers, body = self._sandbox.answer(req)
+        except SandboxFault as exc:
+            raise WireError(_FAILURE[exc.kind], _FAULT_TEXT[_FAILURE[exc.kind]]) from None
+        return status, Headers(headers), body
+
+
+_FAILURE: dict[str, Any] = {"timeout": "timeout", "applied_timeout": "timeout", "connect": "connect",
+                            "reset": "reset", "applied_reset": "reset"}
+_FAULT_TEXT = {
+    "timeout": "ReadTimeout: The read operation timed out (sandbox fault)",
+    "connect": "ConnectError: [Errno 111] Connection refused (sandbox fault)",
+    "reset": "RemoteProtocolError: Server disconnected without sending a response. (sandbox fault)",
+}
 
 
 class Sandbox:
@@ -160,20 +210,37 @@ class Sandbox:
     # ------------------------------------------------------------------------------------------- HTTP
 
     def transport(self) -> httpx.BaseTransport:
+        """An httpx transport answering from this sandbox (for httpx clients and tests that wrap it)."""
         return SandboxTransport(self)
+
+    def wire(self) -> SandboxWire:
+        """What wmsync's own clients use in-process: the same answers without httpx."""
+        return SandboxWire(self)
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """An ``httpx.Client`` wired to this sandbox, with ``BASE_URL`` as base URL."""
+        import httpx
+
         kwargs.setdefault("base_url", BASE_URL)
         return httpx.Client(transport=self.transport(), **kwargs)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request. Raises ``httpx.ReadTimeout`` / ``httpx.ConnectError`` /
         ``httpx.RemoteProtocolError`` for transport faults (after applying the request for ``applied_*``)."""
-        req = ParsedRequest.from_httpx(request)
+        import httpx
+
+        try:
+            status, headers, body = self.answer(ParsedRequest.from_httpx(request))
+        except SandboxFault as exc:
+            raise _transport_error(exc.kind, request) from None
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+    def answer(self, req: ParsedRequest) -> tuple[int, dict[str, str], bytes]:
+        """Answer one parsed request: (status, headers, body). Raises :class:`SandboxFault` for a transport
+        fault (after applying the request for ``applied_*``)."""
         if req.path.startswith("/_sandbox"):
             reply = self._control(req)
-            return self._response(request, reply)
+            return reply.status, reply.all_headers(), reply.content()
         service, operation, params = self._route(req)
         settings = self.settings
         with self.db.transaction() as conn:
@@ -185,21 +252,19 @@ class Sandbox:
             self._sleep(delay_ms / 1000.0)
         if fault in ("timeout", "connect", "reset"):
             self._log_only(req, service, operation, None, fault)
-            raise _transport_error(fault, request)
+            raise SandboxFault(fault)
         if fault in ("500", "503", "504", "429", "520", "423"):
             reply = faults.error_reply(service, fault)
             self._log_only(req, service, operation, reply.status, fault)
-            return self._response(request, reply)
+            return reply.status, reply.all_headers(), reply.content()
 
         reply = self._apply(req, service, operation, params, settings, fault)
         if fault in ("applied_timeout", "applied_reset"):
-            raise _transport_error(fault, request)
-        response = self._response(request, reply)
+            raise SandboxFault(fault)
+        content = reply.content()
         if fault == "malformed":
-            content = reply.content()
-            cut = content[: max(1, len(content) // 2)]
-            response = httpx.Response(reply.status, headers=reply.all_headers(), content=cut, request=request)
-        return response
+            content = content[: max(1, len(content) // 2)]
+        return reply.status, reply.all_headers(), content
 
     def _route(self, req: ParsedRequest) -> tuple[str, str, dict[str, str]]:
         if req.path == "/v3" or req.path.startswith("/v3/"):
@@ -234,9 +299,6 @@ class Sandbox:
             reply = faults.error_reply(service, "500")
             self._log_only(req, service, operation, reply.status, "internal_error")
             return reply
-
-    def _response(self, request: httpx.Request, reply: Reply) -> httpx.Response:
-        return httpx.Response(reply.status, headers=reply.all_headers(), content=reply.content(), request=request)
 
     def _rng_for(self, settings: SandboxSettings) -> random.Random:
         with self._rng_lock:
@@ -515,6 +577,8 @@ class Sandbox:
 
 
 def _transport_error(kind: str, request: httpx.Request) -> httpx.TransportError:
+    import httpx
+
     if kind in ("timeout", "applied_timeout"):
         return httpx.ReadTimeout("The read operation timed out (sandbox fault)", request=request)
     if kind == "connect":

@@ -17,6 +17,7 @@ from typing import Any
 
 from wmsync.sandbox import commerce, walmart
 from wmsync.sandbox.common import Ctx, magento_time
+from wmsync.sandbox.constants import SKU_MAP
 from wmsync.sandbox.settings import SandboxSettings
 
 __all__ = ["FIXED_ORDERS", "po_for", "seed"]
@@ -121,8 +122,7 @@ FIXED_ORDERS: tuple[tuple[int, bool, str], ...] = (
     (135, True, "bundle shipped separately: its items ship, the bundle item itself is refused"),
 )
 
-#: The sandbox store's ``skus`` table (Walmart SKU -> Commerce SKU): 000000133 is listed on Walmart as LAMP-4-WMT.
-SKU_MAP = {"LAMP-4-WMT": "WM-LAMP-004"}
+#: The sandbox store's ``skus`` table (``SKU_MAP``, in constants): 000000133 is listed on Walmart as LAMP-4-WMT.
 
 #: A Walmart PO with no Commerce order (not imported yet).
 UNIMPORTED_PO_INCREMENT = 199

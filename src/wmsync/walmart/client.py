@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-import httpx
-from pydantic import ValidationError
-
 from wmsync.clock import SYSTEM, Clock
 from wmsync.errors import ApiError, AuthError, NotFoundError
 from wmsync.http import Http, HttpSettings, RateLimiter, Tracer
+from wmsync.records import ValidationError
 from wmsync.walmart.models import WalmartOrder
+from wmsync.wire import reason_phrase
 
 #: the most orders one listing may match (Walmart: "a maximum of 10000 orders can be fetched at a time …
 #: more … will return an error"; older pages said 20,000). A listing over more is split into date ranges.
@@ -89,16 +88,16 @@ def parse_errors(body: bytes | str | Any) -> list[dict[str, Any]]:
     return out
 
 
-def error_from_response(status: int, body: bytes, _headers: httpx.Headers, cid: str | None) -> ApiError:
+def error_from_response(status: int, body: bytes, _headers: Mapping[str, str], cid: str | None) -> ApiError:
     errors = parse_errors(body)
     first = errors[0] if errors else {}
     code = first.get("code") if isinstance(first.get("code"), str) else None
     description = first.get("description") or first.get("info")
     if not isinstance(description, str) or not description:
         snippet = body[:200].decode("utf-8", "replace").strip() if body else ""
-        description = snippet or httpx.codes.get_reason_phrase(status) or "error"
+        description = snippet or reason_phrase(status) or "error"
         if snippet.lstrip().startswith("<"):
-            description = f"HTTP {status} {httpx.codes.get_reason_phrase(status)} (an HTML error page)"
+            description = f"HTTP {status} {reason_phrase(status)} (an HTML error page)"
     field = first.get("field") if isinstance(first.get("field"), str) else None
     message = f"Walmart: {description}"
     if code:
@@ -198,7 +197,7 @@ class WalmartClient:
         service_name: str = "Walmart Marketplace",
         channel_type: str | None = None,
         settings: HttpSettings | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: Any = None,
         clock: Clock = SYSTEM,
         rate_limits: Mapping[str, float] | None = None,
         token_cache_dir: Path | None = None,
@@ -336,7 +335,7 @@ class WalmartClient:
                 fetched[token] = self.clock.time()
             return token
 
-        def sign(request: httpx.Request) -> None:
+        def sign(request: Any) -> None:
             token = current()
             sent.append((token, self.clock.time()))
             request.headers["WM_SEC.ACCESS_TOKEN"] = token

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
-
+from wmsync.records import Before, Check, Field, Record, validator
 from wmsync.tracking_key import same_tracking
 
 
@@ -16,7 +15,7 @@ def _to_str(value: Any) -> Any:
     return value
 
 
-Str = Annotated[str, BeforeValidator(_to_str)]
+Str = Annotated[str, Before(_to_str)]
 
 
 def _qty(value: Any) -> int:
@@ -26,8 +25,8 @@ def _qty(value: Any) -> int:
         return 0
 
 
-class _Tolerant(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+class _Tolerant(Record, extra="ignore"):
+    pass
 
 
 class Quantity(_Tolerant):
@@ -55,7 +54,7 @@ class TrackingInfo(_Tolerant):
     trackingNumber: Str | None = None
     trackingURL: str | None = None
 
-    @field_validator("shipDateTime", mode="before")
+    @validator("shipDateTime", mode="before")
     @classmethod
     def _ts(cls, value: Any) -> Any:
         try:
@@ -78,7 +77,7 @@ class LineStatus(_Tolerant):
 class LineStatuses(_Tolerant):
     orderLineStatus: list[LineStatus] = Field(default_factory=list)
 
-    @field_validator("orderLineStatus", mode="before")
+    @validator("orderLineStatus", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return [value] if isinstance(value, dict) else (value or [])
@@ -175,7 +174,7 @@ class OrderLine(_Tolerant):
 class OrderLines(_Tolerant):
     orderLine: list[OrderLine] = Field(default_factory=list)
 
-    @field_validator("orderLine", mode="before")
+    @validator("orderLine", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> Any:
         return [value] if isinstance(value, dict) else (value or [])
@@ -273,8 +272,8 @@ def line_sort_key(number: str) -> tuple[int, str]:
 # ---------------------------------------------------------------- requests (strict)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(Record, extra="forbid"):
+    pass
 
 
 class StatusQuantity(_Strict):
@@ -307,7 +306,7 @@ class ShipLineStatuses(_Strict):
 
 class ShipLine(_Strict):
     lineNumber: str
-    sellerOrderId: Annotated[str, Field(max_length=30)]
+    sellerOrderId: Annotated[str, Check(max_length=30)]
     intentToCancelOverride: bool | None = None
     orderLineStatuses: ShipLineStatuses
 

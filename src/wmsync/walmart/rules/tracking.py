@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from wmsync.walmart.rules.common import RuleViolation, _dedupe, _first_control, _show
 
@@ -58,19 +57,32 @@ def _s10_check_digit(number: str) -> int | None:
     return 0 if check == 10 else 5 if check == 11 else check
 
 
-@dataclass(frozen=True)
 class _Format:
-    label: str
-    pattern: re.Pattern[str]
-    check_digit: CheckDigit | None = None
-    check_at: int = -1  # index of the check digit in the number
-    hyphen: bool = False  # the format has a hyphen
+    """A carrier's number format; its regular expression is compiled when a number is first checked against
+    it (a command that checks no tracking number pays nothing for the table)."""
+
+    __slots__ = ("_pattern", "check_at", "check_digit", "hyphen", "label", "regex")
+
+    def __init__(self, label: str, regex: str, check_digit: CheckDigit | None = None, check_at: int = -1,
+                 hyphen: bool = False) -> None:
+        self.label = label
+        self.regex = regex
+        self.check_digit = check_digit
+        self.check_at = check_at  # index of the check digit in the number
+        self.hyphen = hyphen  # the format has a hyphen
+        self._pattern: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        if self._pattern is None:
+            self._pattern = re.compile(self.regex)
+        return self._pattern
 
 
 def _f(
     label: str, regex: str, check_digit: CheckDigit | None = None, *, check_at: int = -1, hyphen: bool = False
 ) -> _Format:
-    return _Format(label, re.compile(regex), check_digit, check_at, hyphen)
+    return _Format(label, regex, check_digit, check_at, hyphen)
 
 
 # Building blocks shared by several carriers.
