@@ -17,14 +17,14 @@ UPS = "1Z999AA10123456800"
 ORDER, ENTITY, SKU = "000000104", 4, "WM-BOTTLE-005"  # one Commerce item, qty 3 = Walmart lines 1-3 of qty 1
 
 
-def _other_machine_ships(sb: Sandbox, qty: int = 1) -> None:
+def _other_machine_ships(sb: Sandbox, qty: int = 1, entity: int = ENTITY) -> None:
     """Another wmsync (own data directory) creates the Commerce shipment with the same tracking number."""
-    order = sb.commerce_order(ENTITY)
+    order = sb.commerce_order(entity)
     assert order is not None
     item_id = order["items"][0]["item_id"]
     with sb.client() as client:
         r = client.post(
-            f"/rest/default/V1/order/{ENTITY}/ship",
+            f"/rest/default/V1/order/{entity}/ship",
             json={
                 "items": [{"order_item_id": item_id, "qty": qty}],
                 "tracks": [{"track_number": UPS, "title": "UPS", "carrier_code": "ups"}],
@@ -40,22 +40,47 @@ def _commerce_token() -> str:
     return CREDENTIALS["COMMERCE_TOKEN"]
 
 
-def test_commerce_is_read_again_just_before_the_shipment_is_created(
+def test_commerce_shipments_are_read_after_the_order_and_before_the_shipment_is_created(
     cli: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import wmsync.workflows.ship as ship
+    """The shipments are read with the Walmart order, once the order's lease is held (one round trip for both):
+    another machine's shipment made after this run found the order is seen, and not made twice."""
+    import wmsync.workflows.session as session
 
-    real = ship.acknowledge
+    real = session.find_commerce_order
 
-    def acknowledge_then_race(*args: Any, **kwargs: Any) -> Any:
+    def find_then_race(*args: Any, **kwargs: Any) -> Any:
         out = real(*args, **kwargs)
-        _other_machine_ships(sandbox)  # after this run read Commerce, before it writes
+        _other_machine_ships(sandbox)  # after this run read the Commerce order, before it writes
         return out
 
-    monkeypatch.setattr(ship, "acknowledge", acknowledge_then_race)
+    monkeypatch.setattr(session, "find_commerce_order", find_then_race)
     r = cli("ship", ORDER, "--store", "sandbox", "--carrier", "UPS", "--tracking", UPS, "--item", f"{SKU}=1",
             "--json")
     assert r.exit_code == 0, r
+    assert len(sandbox.commerce_shipments_by_tracking().get(UPS, [])) == 1, "a second Commerce shipment"
+    assert len(sandbox.walmart_shipments_by_tracking().get(UPS, [])) == 1
+
+
+def test_commerce_is_read_again_when_a_write_came_between_the_read_and_the_shipment(
+    cli: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An order with Created lines is acknowledged first: a round trip after the shipments were read, so they
+    are read again just before the Commerce shipment is created."""
+    import wmsync.workflows.ship as ship
+
+    real = ship.acknowledge
+    created_order, created_entity = "000000102", 2  # one line, Created
+
+    def acknowledge_then_race(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        _other_machine_ships(sandbox, entity=created_entity)  # after the acknowledge, before the Commerce write
+        return out
+
+    monkeypatch.setattr(ship, "acknowledge", acknowledge_then_race)
+    r = cli("ship", created_order, "--store", "sandbox", "--carrier", "UPS", "--tracking", UPS, "--json")
+    assert r.exit_code == 0, r
+    assert "acknowledge" in r.json()["sent"]  # type: ignore[index]
     assert len(sandbox.commerce_shipments_by_tracking().get(UPS, [])) == 1, "a second Commerce shipment"
     assert len(sandbox.walmart_shipments_by_tracking().get(UPS, [])) == 1
 

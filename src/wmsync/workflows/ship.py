@@ -80,6 +80,7 @@ def acknowledge(op: Operation, plan_: ShipPlan, pkg: Package, latest: WalmartOrd
     if not pkg.acknowledge:
         return latest
     op.ctx.progress("acknowledging Walmart lines")
+    plan_.shipments_fresh = False  # a round trip passes before the Commerce write: read Commerce again then
     op.step("acknowledge", "started")
     acked = op.ctx.walmart.acknowledge(plan_.purchase_order_id)
     op.step("acknowledge", "done")
@@ -101,7 +102,10 @@ def create_commerce_shipment(op: Operation, plan_: ShipPlan, pkg: Package) -> No
     # directory, so its own leases) may have created one since the plan read Commerce: read again just before
     # the write, which narrows that window to one round trip. Shared state closes it
     # (with shared state the order's lease already keeps every other machine off it: no need)
-    other = None if ctx.journal.shared else find()
+    # (shipments read with the Walmart order, after the lease was taken, are that re-read: the first package
+    # of a plan made from them need not read them again)
+    other = None if ctx.journal.shared or plan_.shipments_fresh else find()
+    plan_.shipments_fresh = False  # this run's own write follows: a next package reads again
     if other is not None:
         ctx.note(
             f"Commerce shipment #{other} with tracking number {tracking} was created meanwhile by another run; "
@@ -245,18 +249,33 @@ def execute(
     the Walmart order is always read afresh once the order's lease is held."""
     req = replace(req, items=commerce_sku_items(req.items, ctx.store.skus))
     precheck(ctx.store, req)
+    commerce = ctx.commerce
+
+    def wants_shipments(o: Order) -> bool:
+        # the plan needs them (no carrier, or some items shipped); a write reads them just before creating a
+        # shipment anyway (another machine may have made one) unless the lease is shared: read them now, with
+        # the Walmart order, so that re-read is this one
+        return req.carrier is None or any(i.qty_shipped > 0 for i in o.items) or (
+            not dry_run and not ctx.journal.shared)
+
+    def read_shipments(o: Order) -> list[Shipment] | None:
+        return commerce.list_shipments(o.entity_id) if wants_shipments(o) else None
+
     with order_session(ctx, req.order, dry_run=dry_run, lock_timeout=lock_timeout, order=order,
-                       read_at=read_at) as session:
+                       read_at=read_at, also=read_shipments if shipments is None else None) as session:
         ctx, order, po = session.ctx, session.order, session.purchase_order_id
         if session.changed and shipments is not None:
             shipments = ctx.commerce.list_shipments(order.entity_id)
         wm = session.walmart
         pair = OrderPair(order, po, wm)
+        fresh = False  # the shipments were read with the Walmart order, once the lease was held
         if shipments is not None:
             pair.shipments = list(shipments)
-        elif req.carrier is None or any(i.qty_shipped > 0 for i in order.items):
-            pair.shipments = ctx.commerce.list_shipments(order.entity_id)
+        elif session.also is not None:
+            pair.shipments = list(session.also)
+            fresh = True
         the_plan = plan(pair, ctx.store, req, now_ms=now_ms(ctx.clock))
+        the_plan.shipments_fresh = fresh
         _settle_sources(ctx, the_plan, req.source)
         sent: list[str] = []  # the writes this run makes, for the headline
         for note in the_plan.notes:

@@ -89,6 +89,9 @@ class ShipPlan:
     checks: list[str]
     notes: list[str]
     walmart: WalmartOrder
+    #: the plan's Commerce shipments were read with the Walmart order, after the lease was taken, and no
+    #: Commerce shipment has been created since: the re-read before creating one is already done
+    shipments_fresh: bool = False
 
 
 # ---------------------------------------------------------------- mapping Commerce items <-> Walmart lines
