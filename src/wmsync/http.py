@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
 import threading
@@ -85,6 +84,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
         try:
             return max(0.0, float(raw))
         except ValueError:
+            import email.utils  # only for an HTTP-date Retry-After, rare: not loaded by every command
+
             try:
                 when = email.utils.parsedate_to_datetime(raw)
             except (TypeError, ValueError, IndexError):
@@ -334,17 +335,35 @@ ErrorFactory = Callable[[int, bytes, Mapping[str, str], str | None], ApiError]
 Signer = Callable[[Any], None]
 
 
+_TLS: list[Any] = []
+_TLS_LOCK = threading.Lock()
+
+
+def _tls_context() -> Any:
+    """The TLS context every client shares: loading the CA bundle takes ~15 ms, once per process, not once per
+    client. It is httpx's default context (the certifi bundle), as before."""
+    with _TLS_LOCK:
+        if not _TLS:
+            import httpx
+
+            _TLS.append(httpx.create_ssl_context(trust_env=False))
+        return _TLS[0]
+
+
 class HttpxWire(Wire):
     """The network (or any httpx transport: tests, pytest-httpx). httpx is imported here, when the first client
     that sends over it is built."""
 
     def __init__(self, settings: HttpSettings, transport: httpx.BaseTransport | None,
-                 default_headers: Mapping[str, str]) -> None:
+                 default_headers: Mapping[str, str], base_url: str = "https://") -> None:
         import httpx
 
         timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
         self.client = httpx.Client(
             transport=transport,
+            # a plain-http base URL (only ever a loopback host, see config.check_url; redirects are not followed)
+            # never uses TLS: no certificate store is loaded for it
+            verify=_tls_context() if base_url.startswith("https:") else False,
             timeout=timeout,
             headers=dict(default_headers),
             follow_redirects=False,
@@ -417,7 +436,7 @@ class Http:
         #: what carries the requests: the sandbox's in-process wire as given, else httpx (the network, or the
         #: httpx transport given)
         self.wire: Wire = transport if isinstance(transport, Wire) else HttpxWire(
-            self.settings, transport, self.default_headers)
+            self.settings, transport, self.default_headers, self.base_url)
 
     def close(self) -> None:
         self.wire.close()

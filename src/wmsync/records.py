@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -317,6 +318,34 @@ def _decoder(tp: Any, owner: type) -> Decoder:
     raise TypeError(f"{owner.__name__}: no decoder for {_type_name(tp)}")
 
 
+_RESOLVED: dict[tuple[str, str], Any] = {}
+
+
+def _resolve(text: str, module: str) -> Any:
+    """A string annotation as a type, evaluated once per module and text (``typing.get_type_hints`` compiles
+    every string it meets: most annotations here are the same few, ``str | None`` and the like)."""
+    key = (module, text)
+    if key not in _RESOLVED:
+        import builtins
+
+        namespace = vars(sys.modules[module])
+        if text.isidentifier():
+            value = namespace[text] if text in namespace else getattr(builtins, text)
+        else:
+            value = eval(text, namespace)
+        _RESOLVED[key] = value
+    return _RESOLVED[key]
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """The class's annotations, its bases' first, resolved (``Annotated`` kept)."""
+    out: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for name, tp in vars(klass).get("__annotations__", {}).items():
+            out[name] = _resolve(tp, klass.__module__) if isinstance(tp, str) else tp
+    return out
+
+
 class _Compiled:
     __slots__ = ("after", "befores", "decoders", "defaults", "extra", "names", "record_checks")
 
@@ -356,7 +385,7 @@ class Record:
             return done
         compiled = _Compiled()
         compiled.extra = cls.__record_extra__
-        hints = typing.get_type_hints(cls, include_extras=True)
+        hints = _hints(cls)
         names = []
         for name, tp in hints.items():
             if name.startswith("_") or typing.get_origin(tp) is ClassVar or tp is ClassVar:
@@ -389,8 +418,9 @@ class Record:
 
     @classmethod
     def field_type(cls, name: str) -> Any:
-        """The annotation of field ``name`` (resolved)."""
-        return typing.get_type_hints(cls)[name]
+        """The type of field ``name`` (resolved, without ``Annotated``)."""
+        tp = _hints(cls)[name]
+        return typing.get_args(tp)[0] if typing.get_origin(tp) is Annotated else tp
 
     # ------------------------------------------------------------ decoding
 

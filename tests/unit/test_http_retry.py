@@ -442,3 +442,36 @@ def test_rate_limiter_of_the_endpoint_is_used(httpx_mock) -> None:
     for _ in range(3):
         http.request("GET", "/v3/a", endpoint="ship")
     assert clock.sleeps == [1.0, 1.0]
+
+
+def test_the_ca_bundle_is_loaded_once_for_every_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the CA bundle costs ~15 ms: the Commerce and Walmart clients of a run share one TLS context, and
+    a plain-http (loopback) base URL loads none."""
+    import wmsync.http as http_mod
+    from wmsync.errors import ApiError
+
+    made: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting(*args: object, **kwargs: object) -> object:
+        ctx = real(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(ctx)
+        return ctx
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    monkeypatch.setattr(http_mod, "_TLS", [])
+
+    def factory(status: int, body: bytes, headers: object, cid: str | None) -> ApiError:
+        return ApiError("x", service="s", status=status)
+
+    clients = [Http(service=name, base_url=url, error_factory=factory)  # type: ignore[arg-type]
+               for name, url in (("Commerce", "https://shop.example.com/rest/V1"),
+                                 ("Walmart", "https://marketplace.walmartapis.com"),
+                                 ("local", "http://127.0.0.1:8780"))]
+    try:
+        assert len(made) == 1
+        pools = [c.wire.client._transport._pool for c in clients[:2]]  # type: ignore[attr-defined]
+        assert pools[0]._ssl_context is pools[1]._ssl_context is made[0]
+    finally:
+        for c in clients:
+            c.close()
