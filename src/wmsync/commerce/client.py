@@ -1,7 +1,7 @@
 """Adobe Commerce / Magento 2.4 admin REST client: orders, shipments, ship, cancel, comments.
 
 Auth is either an integration token as ``Bearer`` (only when the store enables it) or OAuth 1.0a signing
-with HMAC-SHA256 (oauthlib), which works everywhere.
+with HMAC-SHA256 (:mod:`wmsync.oauth1`), which works everywhere.
 """
 
 from __future__ import annotations
@@ -148,21 +148,13 @@ def _page(data: Any, resource: str) -> tuple[list[Any], int | None]:
 
 def oauth1_signer(consumer_key: str, consumer_secret: str, token: str, token_secret: str) -> Signer:
     """Sign each request (a fresh nonce and timestamp per attempt) with OAuth 1.0a HMAC-SHA256."""
-    from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER, Client
-
-    client = Client(
-        consumer_key,
-        client_secret=consumer_secret,
-        resource_owner_key=token,
-        resource_owner_secret=token_secret,
-        signature_method=SIGNATURE_HMAC_SHA256,
-        signature_type=SIGNATURE_TYPE_AUTH_HEADER,
-    )
+    from wmsync.oauth1 import authorization_header
 
     def sign(request: Any) -> None:
         # JSON bodies are not part of the OAuth 1.0a signature base string; only the URL and query are.
-        _, headers, _ = client.sign(str(request.url), http_method=request.method)
-        request.headers["Authorization"] = headers["Authorization"]
+        request.headers["Authorization"] = authorization_header(
+            request.method, str(request.url), consumer_key=consumer_key, consumer_secret=consumer_secret,
+            token=token, token_secret=token_secret)
 
     return sign
 

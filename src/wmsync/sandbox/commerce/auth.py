@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from types import SimpleNamespace
-from typing import Any
 
 from wmsync.sandbox.common import Ctx, ParsedRequest
 from wmsync.sandbox.constants import CREDENTIALS
@@ -22,26 +20,88 @@ def _authorized(ctx: Ctx, req: ParsedRequest) -> bool:
     return False
 
 
+def _rawurlencode(value: str) -> str:
+    """PHP's ``rawurlencode`` with ``~`` kept, as Laminas OAuth's ``Utility::urlEncode`` (RFC 3986)."""
+    from urllib.parse import quote
+
+    return quote(value.encode("utf-8"), safe="~")
+
+
+def _header_params(value: str) -> list[tuple[str, str]] | None:
+    """``OAuth k="v", k2="v2"`` → decoded pairs (Magento's ``Request::_processHeader``); None if malformed."""
+    from urllib.parse import unquote
+
+    scheme, _, rest = value.strip().partition(" ")
+    if scheme.lower() != "oauth":
+        return None
+    out = []
+    for part in rest.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key, eq, raw = part.partition("=")
+        if not eq or len(raw) < 2 or not (raw.startswith('"') and raw.endswith('"')):
+            return None
+        if key.strip() == "realm":
+            continue
+        out.append((unquote(key.strip()), unquote(raw[1:-1])))
+    return out
+
+
+def _query_params(raw_query: str) -> list[tuple[str, str]]:
+    """The query as Magento reads it for the signature: ``rawurldecode``, so a '+' stays a literal plus (a client
+    that sent '+' for a space signed a space, and fails here as on Magento)."""
+    from urllib.parse import unquote
+
+    out = []
+    for part in raw_query.split("&") if raw_query else []:
+        key, _, value = part.partition("=")
+        out.append((unquote(key), unquote(value)))
+    return out
+
+
+def _form_params(body: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(body, keep_blank_values=True)
+
+
+def _base_url(url: str) -> str:
+    """Laminas ``normaliseBaseSignatureUrl``: lower-case scheme and host, no default port, no query."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    port = parts.port
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path}"
+
+
+def _signature(method: str, url: str, params: list[tuple[str, str]], algorithm: str) -> str:
+    """Laminas OAuth: the base string (METHOD & URL & the byte-ordered parameters), HMAC with the consumer and
+    token secrets."""
+    import base64
+    import hashlib
+    import hmac
+
+    pairs = sorted((_rawurlencode(k), _rawurlencode(v)) for k, v in params if k != "oauth_signature")
+    normalized = "&".join(f"{k}={v}" for k, v in pairs)
+    base = "&".join(_rawurlencode(x) for x in (method.upper(), _base_url(url), normalized))
+    key = (_rawurlencode(CREDENTIALS["COMMERCE_CONSUMER_SECRET"]) + "&"
+           + _rawurlencode(CREDENTIALS["COMMERCE_ACCESS_TOKEN_SECRET"])).encode()
+    digest = hmac.new(key, base.encode("utf-8"), getattr(hashlib, algorithm)).digest()
+    return base64.b64encode(digest).decode()
+
+
 def _oauth_valid(ctx: Ctx, req: ParsedRequest) -> bool:
-    from oauthlib.oauth1.rfc5849 import signature as oauth_signature
-
-    signature: Any = oauth_signature  # the type stubs are narrower than the library
-
-    content_type = req.headers.get("Content-Type", "")
-    body: str | None = None
-    if "application/x-www-form-urlencoded" in content_type and req.body:
-        body = req.body.decode("utf-8", "replace")
-    try:
-        params = signature.collect_parameters(
-            # Magento reads the query with rawurldecode: a '+' stays a literal plus (not a space) when it
-            # rebuilds the signature base string; do the same, so a client sending '+' for spaces fails here too
-            uri_query=req.raw_query.replace("+", "%2B"),
-            body=body,
-            headers={"Authorization": req.headers["Authorization"]},
-            exclude_oauth_signature=False,
-        )
-    except (ValueError, TypeError):
+    header = _header_params(req.headers.get("Authorization", ""))
+    if header is None:
         return False
+    params = [*_query_params(req.raw_query), *header]
+    content_type = req.headers.get("Content-Type", "")
+    if "application/x-www-form-urlencoded" in content_type and req.body:
+        params += _form_params(req.body.decode("utf-8", "replace"))
     oauth = {k: v for k, v in params if k.startswith("oauth_")}
     if oauth.get("oauth_consumer_key") != CREDENTIALS["COMMERCE_CONSUMER_KEY"]:
         return False
@@ -49,23 +109,13 @@ def _oauth_valid(ctx: Ctx, req: ParsedRequest) -> bool:
         return False
     if oauth.get("oauth_version", "1.0") != "1.0" or not oauth.get("oauth_nonce") or not oauth.get("oauth_timestamp"):
         return False
-    method = oauth.get("oauth_signature_method")
-    sign = {
-        "HMAC-SHA256": signature.sign_hmac_sha256_with_client,
-        "HMAC-SHA1": signature.sign_hmac_sha1_with_client,
-    }.get(method or "")
+    algorithm = {"HMAC-SHA256": "sha256", "HMAC-SHA1": "sha1"}.get(oauth.get("oauth_signature_method") or "")
     given = oauth.get("oauth_signature")
-    if sign is None or not given:
+    if algorithm is None or not given:
         return False
-    secrets_holder = SimpleNamespace(
-        client_secret=CREDENTIALS["COMMERCE_CONSUMER_SECRET"],
-        resource_owner_secret=CREDENTIALS["COMMERCE_ACCESS_TOKEN_SECRET"],
-    )
-    normalized = signature.normalize_parameters([(k, v) for k, v in params if k != "oauth_signature"])
     for url in _candidate_urls(req, ctx.settings.oauth_base_urls):
-        base = signature.signature_base_string(req.method, signature.base_string_uri(url), normalized)
-        expected = sign(base, secrets_holder)
-        if secrets.compare_digest(str(expected).encode(), given.encode()):
+        expected = _signature(req.method, url, params, algorithm)
+        if secrets.compare_digest(expected.encode(), given.encode()):
             return True
     return False
 
