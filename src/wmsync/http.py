@@ -178,13 +178,20 @@ class RateLimiter:
     """A token bucket per endpoint: ``rate_per_min`` requests a minute, bursts up to ``burst``.
 
     The configured rate is a ceiling, not a promise: :meth:`observe` learns the server's real limit from its
-    answers. A 429 holds every request until the server replenishes (``Retry-After`` /
-    ``X-Next-Replenishment-Time``) and lowers the rate; a success whose ``x-current-token-count`` says the server's
-    bucket is empty spends the local burst and eases the rate down a little; one with tokens to spare lets the
-    rate climb back towards the configured one."""
+    answers. An answer's ``x-current-token-count`` is what the server had left when it handled that request, so
+    the requests this bucket let go after it (still on their way, or waiting for their slot) are taken off it:
+    the local bucket never holds more than that. The rate is the server's, measured (:meth:`_measure`, never
+    above the configured one) from the tokens it gains and the requests it lets through; until it is measured,
+    an answer that leaves nothing for the next request eases the rate down a little, and one with tokens to
+    spare lets it climb back towards the configured one. A 429 holds every
+    request until the server replenishes (``X-Next-Replenishment-Time``, else ``Retry-After``) and lowers the
+    rate — once for the requests that were in flight together, not once per answer, since those all met the
+    same empty bucket."""
 
     #: on a 429, on an answer that leaves the server no token, and per answer with tokens to spare
     DECREASE, EASE, INCREASE = 0.8, 0.99, 1.01
+    #: seconds between two answers the server's rate is measured from
+    WINDOW = 2.0
 
     def __init__(self, rate_per_min: float, *, burst: float | None = None, clock: Clock = SYSTEM) -> None:
         self.rate = rate_per_min / 60.0
@@ -195,14 +202,29 @@ class RateLimiter:
         self.clock = clock
         self.updated = clock.monotonic()
         self.lock = threading.Lock()
+        #: reservations handed out so far; the number a request got says which ones went after it
+        self.issued = 0
+        #: ``issued`` when the rate was last lowered on a 429: a 429 for a request sent before then is the same
+        #: episode
+        self.cut_at = 0
+        self._mine = threading.local()
+        #: 429s met so far, the most tokens the server has said it had, and the answer a measurement of the
+        #: server's rate starts from: (monotonic time, its token count, its reservation number, 429s so far)
+        self.throttled = 0
+        self.most_seen = 0
+        self._since: tuple[float, int, int, int] | None = None
+        self.measured = False
 
     def reserve(self) -> float:
-        """Take a token; return how long to wait before using it."""
+        """Take a token; return how long to wait before using it. The reservation's number is kept for this
+        thread, for :meth:`observe` of the answer."""
         with self.lock:
             now = self.clock.monotonic()
             self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
             self.updated = now
             self.tokens -= 1.0
+            self.issued += 1
+            self._mine.sent = self.issued
             if self.tokens >= 0:
                 return 0.0
             return -self.tokens / self.rate
@@ -212,8 +234,9 @@ class RateLimiter:
         if wait > 0:
             self.clock.sleep(wait)
 
-    def observe(self, status: int, headers: Mapping[str, str], now: float) -> None:
-        """Learn from one answer of the endpoint this bucket guards (see the class)."""
+    def observe(self, status: int, headers: Mapping[str, str], now: float, *, sent: int | None = None) -> None:
+        """Learn from one answer of the endpoint this bucket guards (see the class). ``sent``: the reservation
+        number of the request answered (by default this thread's last reservation)."""
         lower = {k.lower(): v for k, v in headers.items()}
         raw = lower.get("x-current-token-count")
         try:
@@ -222,20 +245,63 @@ class RateLimiter:
             count = None
         if status != 429 and count is None:
             return
+        if sent is None:
+            sent = getattr(self._mine, "sent", None)
         with self.lock:
             mono = self.clock.monotonic()
             self.tokens = min(self.capacity, self.tokens + (mono - self.updated) * self.rate)
             self.updated = mono
+            # the requests let go after this one: the server had not counted them yet
+            after = max(0, self.issued - sent) if sent is not None else 0
             if status == 429:
-                self.rate = max(self.floor, self.rate * self.DECREASE)
-                wait = parse_retry_after(headers, now)
+                self.throttled += 1
+                if sent is None or sent > self.cut_at:
+                    self.rate = max(self.floor, self.rate * self.DECREASE)
+                    self.cut_at = self.issued
+                wait = _replenish_wait(lower, now)
                 self.tokens = min(self.tokens, -(wait if wait is not None else 1.0 / self.rate) * self.rate)
-            elif count is not None and count <= 0:
-                self.rate = max(self.floor, self.rate * self.EASE)
-                self.tokens = min(self.tokens, 0.0)
             elif count is not None:
-                self.rate = min(self.ceiling, self.rate * self.INCREASE)
-                self.tokens = min(self.tokens, float(count))
+                left = float(count - after)
+                if self.measured:
+                    pass  # the next measurement follows the server
+                elif left >= 1.0:
+                    self.rate = min(self.ceiling, self.rate * self.INCREASE)
+                else:
+                    self.rate = max(self.floor, self.rate * self.EASE)
+                self.tokens = min(self.tokens, left)
+                self.most_seen = max(self.most_seen, count)
+                if sent is not None:
+                    self._measure(mono, count, sent)
+
+    def _measure(self, mono: float, count: int, sent: int) -> None:
+        """The server's rate, from two answers :data:`WINDOW` apart: the tokens it gained plus the requests it let
+        through in between, over the time. Only while its bucket stays well below full (a full bucket gains
+        nothing), so an idle client or a fresh bucket does not count. Called under the lock."""
+        if count * 2 > self.most_seen:
+            self._since = None
+            return
+        if self._since is None:
+            self._since = (mono, count, sent, self.throttled)
+            return
+        t0, count0, sent0, throttled0 = self._since
+        if mono - t0 < self.WINDOW:
+            return
+        let_through = (sent - sent0) - (self.throttled - throttled0)
+        measured = (count - count0 + let_through) / (mono - t0)
+        self.rate = min(self.ceiling, max(self.floor, measured))
+        self.measured = True
+        self._since = (mono, count, sent, self.throttled)
+
+
+def _replenish_wait(lower: Mapping[str, str], now: float) -> float | None:
+    """Seconds until the server's next token: Walmart's replenishment time (to the millisecond) when the answer
+    has one, else whatever :func:`parse_retry_after` reads (``Retry-After`` is in whole seconds)."""
+    for name in ("x-next-replenishment-time", "x-next-replenish-time"):
+        if lower.get(name):
+            wait = parse_retry_after({name: lower[name]}, now)
+            if wait is not None:
+                return wait
+    return parse_retry_after(lower, now)
 
 
 # ---------------------------------------------------------------- tracing
