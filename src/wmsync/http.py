@@ -180,8 +180,9 @@ class RateLimiter:
     The configured rate is a ceiling, not a promise: :meth:`observe` learns the server's real limit from its
     answers. An answer's ``x-current-token-count`` is what the server had left when it handled that request, so
     the requests this bucket let go after it (still on their way, or waiting for their slot) are taken off it:
-    the local bucket never holds more than that. The rate is the server's, measured (:meth:`_measure`, never
-    above the configured one) from the tokens it gains and the requests it lets through; until it is measured,
+    the local bucket never holds more than that. The rate is the server's, measured (:meth:`_measure`) from the
+    tokens it gains and the requests it lets through, plus what it has to spare spread over :data:`DRAIN`
+    seconds (never above the configured rate), so its burst is used and then its rate; until it is measured,
     an answer that leaves nothing for the next request eases the rate down a little, and one with tokens to
     spare lets it climb back towards the configured one. A 429 holds every
     request until the server replenishes (``X-Next-Replenishment-Time``, else ``Retry-After``) and lowers the
@@ -190,8 +191,9 @@ class RateLimiter:
 
     #: on a 429, on an answer that leaves the server no token, and per answer with tokens to spare
     DECREASE, EASE, INCREASE = 0.8, 0.99, 1.01
-    #: seconds between two answers the server's rate is measured from
-    WINDOW = 2.0
+    #: seconds between two answers the server's rate is measured from; seconds over which the tokens the
+    #: server has to spare are spent, on top of its rate
+    WINDOW, DRAIN = 2.0, 1.0
 
     def __init__(self, rate_per_min: float, *, burst: float | None = None, clock: Clock = SYSTEM) -> None:
         self.rate = rate_per_min / 60.0
@@ -213,7 +215,8 @@ class RateLimiter:
         self.throttled = 0
         self.most_seen = 0
         self._since: tuple[float, int, int, int] | None = None
-        self.measured = False
+        #: the server's rate (requests a second) once measured
+        self.measured: float | None = None
 
     def reserve(self) -> float:
         """Take a token; return how long to wait before using it. The reservation's number is kept for this
@@ -262,8 +265,8 @@ class RateLimiter:
                 self.tokens = min(self.tokens, -(wait if wait is not None else 1.0 / self.rate) * self.rate)
             elif count is not None:
                 left = float(count - after)
-                if self.measured:
-                    pass  # the next measurement follows the server
+                if self.measured is not None:  # the server's rate, and its spare tokens spent over DRAIN seconds
+                    self.rate = min(self.ceiling, max(self.floor, self.measured + max(0.0, left) / self.DRAIN))
                 elif left >= 1.0:
                     self.rate = min(self.ceiling, self.rate * self.INCREASE)
                 else:
@@ -288,8 +291,8 @@ class RateLimiter:
             return
         let_through = (sent - sent0) - (self.throttled - throttled0)
         measured = (count - count0 + let_through) / (mono - t0)
-        self.rate = min(self.ceiling, max(self.floor, measured))
-        self.measured = True
+        self.measured = min(self.ceiling, max(self.floor, measured))
+        self.rate = self.measured
         self._since = (mono, count, sent, self.throttled)
 
 
