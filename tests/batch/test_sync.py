@@ -167,3 +167,29 @@ def test_two_concurrent_syncs_send_each_shipment_once(sandbox: Sandbox, commerce
     for order in shipped:
         seen = sorted(r for res in results for r in res.get(order, []))
         assert seen.count("confirmed") == 1, (order, results)
+
+
+def test_commerce_is_read_while_walmart_s_changes_are_listed(sandbox: Sandbox, runtime: Runtime,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first Commerce page (and its shipments) is read on its own thread while the Walmart listing is read,
+    not after it: the work starts one listing's round trips sooner."""
+    ctx = _deps(runtime)
+    searched = threading.Event()
+    search = ctx.commerce.search_orders
+
+    def search_orders(*args: Any, **kwargs: Any) -> Any:
+        searched.set()
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(ctx.commerce, "search_orders", search_orders)
+    listing = wf.walmart_changes
+    overlapped: list[bool] = []
+
+    def walmart_changes(*args: Any, **kwargs: Any) -> Any:
+        overlapped.append(searched.wait(5))  # the Walmart listing is slow: is Commerce being read meanwhile?
+        return listing(*args, **kwargs)
+
+    monkeypatch.setattr(wf, "walmart_changes", walmart_changes)
+    report = wf.run_sync(ctx, FAST)
+    assert overlapped == [True]
+    assert report.checked > 0

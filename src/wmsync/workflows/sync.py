@@ -140,6 +140,53 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+_END = object()
+
+
+class _ReadAhead:
+    """Iterates what ``produce`` yields on a thread of its own, one item ahead of the consumer, so the Commerce
+    pages (and their shipments) are read while the Walmart listing is read and while the workers check the page
+    before. An error is raised to the consumer where it would have been; :meth:`close` stops the reading."""
+
+    def __init__(self, produce: Callable[[], Iterable[Any]]) -> None:
+        import queue
+
+        self._box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+        self._full = queue.Full
+        self._stop = threading.Event()
+        threading.Thread(target=self._run, args=(produce,), name="wmsync-sync-read", daemon=True).start()
+
+    def _run(self, produce: Callable[[], Iterable[Any]]) -> None:
+        try:
+            for item in produce():
+                if not self._put((True, item)):
+                    return
+            self._put((True, _END))
+        except BaseException as exc:  # raised to the consumer
+            self._put((False, exc))
+
+    def _put(self, entry: tuple[bool, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._box.put(entry, timeout=0.1)
+                return True
+            except self._full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            ok, got = self._box.get()
+            if not ok:
+                raise got
+            if got is _END:
+                return
+            yield got
+
+    def close(self) -> None:
+        self._stop.set()
+
+
 def shipments_of(commerce: CommerceClient, orders: Sequence[Order]) -> dict[int, list[Shipment]]:
     """The shipments of a page of orders in one search (only orders that shipped something)."""
     ids = [o.entity_id for o in orders if any(i.qty_shipped > 0 for i in o.items)]
@@ -222,20 +269,38 @@ def walmart_changes(walmart: WalmartClient, start: datetime, now: datetime) -> W
 class _Source:
     """The stream of orders to check, read lazily by the worker threads (under run_jobs' lock)."""
 
-    def __init__(
-        self, ctx: Context, report: SyncReport, start: datetime, changed: WalmartChanges, outstanding: list[str]
-    ) -> None:
+    def __init__(self, ctx: Context, report: SyncReport, start: datetime, outstanding: list[str]) -> None:
         self.ctx = ctx
         self.report = report
         self.start = start
-        self.changed = changed
+        #: the Walmart changes, set (by run_sync) before the source is iterated
+        self.changed: WalmartChanges | None = None
         self.outstanding = set(outstanding)
         self.pattern = re.compile(ctx.store.po_pattern)
         self.seen: set[str] = set()
         # journal time just before the Commerce read that is being handed out (earlier than the read: a change
         # made meanwhile is then noticed, never missed)
-        self.read_at: float | None = None
+        self.read_at: float | None = ctx.journal.now()
         self.error: BaseException | None = None
+        # the changed Commerce orders are read from now on, while Walmart's changes are listed
+        self._pages = _ReadAhead(self._commerce_pages)
+
+    def close(self) -> None:
+        self._pages.close()
+
+    @property
+    def _changed(self) -> WalmartChanges:
+        assert self.changed is not None, "run_sync sets the Walmart changes first"
+        return self.changed
+
+    def _commerce_pages(self) -> Iterator[tuple[list[Order], dict[int, list[Shipment]]]]:
+        """The Commerce orders changed in the window, a page at a time, with their shipments (on the reading
+        thread)."""
+        store = self.ctx.store
+        groups = [[Filter("updated_at", commerce_time(self.start), "gteq")], [Filter(store.po_field, None, "notnull")]]
+        stream = self.ctx.commerce.search_orders(groups, page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),))
+        for page in _chunks(stream, PAGE_SIZE):
+            yield page, shipments_of(self.ctx.commerce, [o for o in page if self._po(o) is not None])
 
     def _po(self, order: Order) -> str | None:
         po = order.field(self.ctx.store.po_field)
@@ -247,19 +312,19 @@ class _Source:
             yield from self._items()
         except Exception as exc:  # reported by the caller after the running jobs finish
             self.error = exc
+        finally:
+            self.close()
 
     def _items(self) -> Iterator[list[Item]]:
         store = self.ctx.store
-        groups = [[Filter("updated_at", commerce_time(self.start), "gteq")], [Filter(store.po_field, None, "notnull")]]
-        stream = self.ctx.commerce.search_orders(groups, page_size=PAGE_SIZE, sort=(("entity_id", "ASC"),))
-        self.read_at = self.ctx.journal.now()
-        for page in _chunks(stream, PAGE_SIZE):
+        changed = self._changed
+        for page, shipments in self._pages:
             self.report.commerce_orders += len(page)
             self.ctx.progress(f"read {self.report.commerce_orders} changed Commerce orders")
-            yield from self._page(page)
+            yield from self._page(page, shipments)
         rest = itertools.chain(
-            (po for po in self.changed if po not in self.seen),
-            sorted(po for po in self.outstanding if po not in self.seen and po not in self.changed),
+            (po for po in changed if po not in self.seen),
+            sorted(po for po in self.outstanding if po not in self.seen and po not in changed),
         )
         for chunk in _chunks(rest, PAGE_SIZE):
             self.read_at = self.ctx.journal.now()
@@ -274,8 +339,9 @@ class _Source:
             self.report.not_in_commerce += sum(1 for po in chunk if po not in have)
             yield from self._page(orders)
 
-    def _page(self, orders: list[Order]) -> Iterator[list[Item]]:
+    def _page(self, orders: list[Order], shipments: dict[int, list[Shipment]] | None = None) -> Iterator[list[Item]]:
         ctx = self.ctx
+        changed = self._changed
         page: list[tuple[Order, str]] = []
         for order in orders:
             po = self._po(order)
@@ -286,7 +352,8 @@ class _Source:
         if not page:
             return
         read_at = self.read_at
-        shipments = shipments_of(ctx.commerce, [o for o, _ in page])
+        if shipments is None:
+            shipments = shipments_of(ctx.commerce, [o for o, _ in page])
         done = ctx.journal.done_operations(ctx.store_name, "ship", [po for _, po in page])
         cancels = ctx.journal.done_operations(ctx.store_name, "cancel", [po for _, po in page])
         done_tracks = {(d.purchase_order_id, d.op_key.split(":", 2)[2]) for d in done}
@@ -298,14 +365,14 @@ class _Source:
             cancel = order.state == "canceled" and po not in done_cancel
             if po in self.outstanding:
                 reason = "outstanding"
-            elif po in self.changed:
+            elif po in changed:
                 reason = "walmart"
             elif todo or cancel:
                 reason = "commerce"
             else:
                 self.report.skipped_unchanged += 1
                 continue
-            listed = self.changed.get(po)
+            listed = changed.get(po)
             wm = WalmartOrder.model_validate_json(listed) if listed is not None else None
             yield [Item(order, po, ships, wm, reason, read_at)]
 
@@ -446,10 +513,15 @@ def run_sync(
     since, start = window(ctx.journal, ctx.store_name, opts.since, now)
     report = SyncReport(since=since, until=now, window_start=start, dry_run=opts.dry_run)
     outstanding = outstanding_of(ctx.journal, ctx.store_name)
+    source = _Source(ctx, report, start, outstanding)  # reads Commerce meanwhile
     ctx.progress("reading Walmart orders changed in the window")
-    changed = walmart_changes(ctx.walmart, start, now)
+    try:
+        changed = walmart_changes(ctx.walmart, start, now)
+    except BaseException:
+        source.close()
+        raise
     report.walmart_changed = len(changed)
-    source = _Source(ctx, report, start, changed, outstanding)
+    source.changed = changed
     stop = stop or threading.Event()
     keep: list[str] = []
     lock = threading.Lock()
@@ -487,6 +559,7 @@ def run_sync(
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
+        source.close()
         changed.close()
     if source.error is not None:
         raise source.error
