@@ -1,5 +1,6 @@
 """A file run reads Commerce in bulk: many order numbers per search (as ``sync`` does), not one search per row,
-so a package costs about three requests plus the re-read just before the Commerce write."""
+so a package costs about three requests plus its share of the re-read just before the Commerce write (one search
+for the workers about to write together)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,29 @@ def test_unknown_and_ambiguous_rows_still_fail_alone(cli: Any, sandbox: Sandbox,
     assert "000000999" in r.stdout
     assert len(sandbox.commerce_shipments_by_tracking()["449044304137932"]) == 1
     assert "449044304137931" not in sandbox.commerce_shipments_by_tracking()
+
+
+def test_the_re_read_before_each_commerce_shipment_is_shared_by_the_workers(
+    cli: Any, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """With every answer 100 ms away, the workers about to create a Commerce shipment at the same moment re-read
+    their orders' shipments in one search: a package costs about three requests (Walmart read, Commerce shipment,
+    Walmart shipment), not four."""
+    r = cli("stores", "check", "sandbox")  # token and inventory sources cached, as on a host that ran before
+    assert r.exit_code == 0, r
+    sandbox.update_settings(latency_ms=100)
+    first = len(sandbox.request_log())
+    rows = ["order,carrier,tracking"] + [f"{o},FedEx,{449044304137900 + i}" for i, o in enumerate(PLAIN)]
+    f = write(tmp_path, "rows.csv", "\n".join(rows) + "\n")
+    r = cli("ship", "--from-file", str(f), "--store", "sandbox", "--json")
+    assert r.exit_code == 0, r
+    counts: dict[str, int] = {}
+    for e in sandbox.request_log()[first:]:
+        key = f"{e.method} {e.path.split('?')[0]}"
+        counts[key] = counts.get(key, 0) + 1
+    packages = len(PLAIN)
+    shipped = sandbox.commerce_shipments_by_tracking()
+    assert all(len(shipped[str(449044304137900 + i)]) == 1 for i in range(packages))
+    re_reads = counts.get("GET /rest/default/V1/shipments", 0)
+    assert re_reads <= packages // 2, counts  # one per package before
+    assert sum(counts.values()) / packages <= 3.6, counts

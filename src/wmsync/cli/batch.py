@@ -406,15 +406,19 @@ def run_ship_file(
                                    skip_format_check=skip_format_check)
 
     prefetch: list[batch.OrderPrefetch] = []
+    reads: list[batch.ShipmentReads] = []
 
     def prepare(groups: list[list[batch.ShipPackage]]) -> None:
-        # Commerce read in bulk: many order numbers per search, chunk by chunk as the workers reach them
+        # Commerce read in bulk: many order numbers per search, chunk by chunk as the workers reach them; the
+        # re-read before each Commerce shipment is one search for the workers about to write together
         prefetch.append(batch.OrderPrefetch(rt.commerce(), st.config, [g[0].order for g in groups],
                                             now=rt.journal().now))
+        reads.append(batch.ShipmentReads(rt.commerce()))
 
     def work(pkg: batch.ShipPackage, parts: tuple[Journal, RowWalmart]) -> Outcome:
         journal, walmart = parts
-        ctx = rt.context(settings).with_(journal=journal, walmart=cast("WalmartClient", walmart))
+        ctx = rt.context(settings).with_(journal=journal, walmart=cast("WalmartClient", walmart),
+                                         shipments_reader=reads[0].fresh if reads else None)
         return batch.ship_package(ctx, pkg, opts, prefetch[0] if prefetch else None)
 
     _run(rt, path, kind="ship", validate=validate, is_done=lambda d, job: d.ship_done(job), work=work,

@@ -36,7 +36,7 @@ from wmsync.workflows.batch_check import (
 )
 from wmsync.workflows.batch_file import MAX_FIELD, MAX_LINE, FileFormatError, Format, Record, RowError, read_records
 from wmsync.workflows.context import Context
-from wmsync.workflows.prefetch import OrderPrefetch
+from wmsync.workflows.prefetch import OrderPrefetch, ShipmentReads
 from wmsync.workflows.runner import (
     ALREADY,
     CONFIRMED,
@@ -77,6 +77,7 @@ __all__ = [
     "RowResult",
     "RunOptions",
     "ShipPackage",
+    "ShipmentReads",
     "Validated",
     "by_order",
     "cancel_order",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from wmsync.clock import Clock
     from wmsync.commerce.client import CommerceClient
+    from wmsync.commerce.models import Shipment
     from wmsync.config import StoreConfig, Timeouts
     from wmsync.journal import Journal
     from wmsync.walmart.client import WalmartClient
@@ -69,6 +70,9 @@ class Context:
     settings: Settings = field(default_factory=Settings)
     progress: Callable[[str], None] = _quiet
     note: Callable[[str], None] = _quiet
+    #: reads an order's Commerce shipments afresh (by entity id): a file run's workers share one group read
+    #: (prefetch.ShipmentReads); None: the Commerce client's own read
+    shipments_reader: Callable[[int], list[Shipment]] | None = None
 
     def with_(
         self,
@@ -78,6 +82,7 @@ class Context:
         settings: Settings | None = None,
         progress: Callable[[str], None] | None = None,
         note: Callable[[str], None] | None = None,
+        shipments_reader: Callable[[int], list[Shipment]] | None = None,
     ) -> Context:
         """The same context with some parts replaced (a worker thread's journal, an order's Walmart client)."""
         return replace(
@@ -87,4 +92,5 @@ class Context:
             settings=self.settings if settings is None else settings,
             progress=self.progress if progress is None else progress,
             note=self.note if note is None else note,
+            shipments_reader=self.shipments_reader if shipments_reader is None else shipments_reader,
         )

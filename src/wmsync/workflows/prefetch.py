@@ -5,7 +5,10 @@ package is planned from is seconds old, not as old as the run.
 
 Each order is handed out once, to its first package; the packages after it (same order) read afresh, since the
 first one changed it. A value the bulk read cannot decide (no match, several matches, a search that failed)
-is not an error here: the package searches alone, which reports it exactly as a single ``wmsync ship`` does."""
+is not an error here: the package searches alone, which reports it exactly as a single ``wmsync ship`` does.
+
+:class:`ShipmentReads` is the re-read just before a Commerce shipment is created, shared by the workers: the
+orders of the workers that are about to write at the same moment are read in one search."""
 
 from __future__ import annotations
 
@@ -88,3 +91,69 @@ class OrderPrefetch:
             return
         for value, order in found.items():
             self._ready[value] = Prefetched(order, shipments.get(order.entity_id, []), read_at)
+
+
+class _Ticket:
+    __slots__ = ("done", "error", "result")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.result: list[Shipment] = []
+        self.error: BaseException | None = None
+
+
+class ShipmentReads:
+    """The shipments of an order read afresh, for many workers at once (a group read, as a database groups
+    commits): a worker that asks while no search is running searches at once, for its order and every order
+    asked for meanwhile; one that asks while a search runs waits for it to end, and the next search takes every
+    order waiting. Nothing is read earlier than asked, so each package's re-read is still at most a round trip or
+    two before its write, and a file run costs about one request less per package. Thread-safe."""
+
+    def __init__(self, commerce: CommerceClient) -> None:
+        self._commerce = commerce
+        self._cond = threading.Condition()
+        self._pending: dict[int, _Ticket] = {}
+        self._busy = False
+        #: searches made, and orders read by them (for the run's figures and the tests)
+        self.searches = 0
+        self.orders = 0
+
+    def fresh(self, entity_id: int) -> list[Shipment]:
+        with self._cond:
+            ticket = self._pending.get(entity_id)
+            if ticket is None:
+                ticket = self._pending[entity_id] = _Ticket()
+            while not ticket.done:
+                if self._busy:
+                    self._cond.wait()
+                    continue
+                self._busy = True
+                batch, self._pending = self._pending, {}
+                self._cond.release()
+                try:
+                    self._search(batch)
+                finally:
+                    self._cond.acquire()
+                    self._busy = False
+                    self._cond.notify_all()
+        if ticket.error is not None:
+            raise ticket.error
+        return list(ticket.result)
+
+    def _search(self, batch: dict[int, _Ticket]) -> None:
+        ids = sorted(batch)
+        self.searches += 1
+        self.orders += len(ids)
+        try:
+            found: dict[int, list[Shipment]] = {}
+            for sh in self._commerce.search_shipments(
+                [[Filter("order_id", ",".join(str(i) for i in ids), "in")]], sort=(("entity_id", "ASC"),)
+            ):
+                if sh.order_id is not None:
+                    found.setdefault(sh.order_id, []).append(sh)
+        except BaseException as exc:  # each waiting worker gets it, as its own read would have
+            for t in batch.values():
+                t.error, t.done = exc, True
+            return
+        for i, t in batch.items():
+            t.result, t.done = found.get(i, []), True
