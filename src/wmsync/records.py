@@ -52,9 +52,22 @@ class ValidationError(ValueError):
 
 
 class _Invalid(Exception):
+    """One or more problems of a value: ``items`` are (location within the value, message, kind)."""
+
     def __init__(self, msg: str, kind: str, loc: tuple[Any, ...] = ()) -> None:
         super().__init__(msg)
-        self.msg, self.kind, self.loc = msg, kind, loc
+        self.items: list[tuple[tuple[Any, ...], str, str]] = [(tuple(loc), msg, kind)]
+
+    @classmethod
+    def of(cls, items: list[tuple[tuple[Any, ...], str, str]]) -> _Invalid:
+        loc, msg, kind = items[0]
+        out = cls(msg, kind, loc)
+        out.items = list(items)
+        return out
+
+    def under(self, key: Any) -> list[tuple[tuple[Any, ...], str, str]]:
+        """The problems, located under ``key`` (a list index, a dictionary key)."""
+        return [((key, *loc), msg, kind) for loc, msg, kind in self.items]
 
 
 class Before:
@@ -188,7 +201,7 @@ _FALSE = {"0", "false", "f", "no", "n", "off"}
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, int) and value in (0, 1):
+    if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
         low = value.strip().lower()
@@ -243,14 +256,19 @@ def _decoder(tp: Any, owner: type) -> Decoder:
             for a, dec in zip(exact, options, strict=True):  # an exact type match first, as pydantic's smart mode
                 if isinstance(a, type) and type(value) is a:
                     return dec(value)
-            first: _Invalid | None = None
+            failed: list[_Invalid] = []
             for dec in options:
                 try:
                     return dec(value)
                 except _Invalid as exc:
-                    first = first or exc
-            assert first is not None
-            raise first
+                    failed.append(exc)
+            # the problem worth saying is the one of the option the value looks like: a table that is not a
+            # valid record is wrong as that record (its key at fault named), not "not a string"
+            for a, problem in zip(exact, failed, strict=True):
+                if isinstance(value, dict) and ((isinstance(a, type) and issubclass(a, Record))
+                                                or typing.get_origin(a) is dict):
+                    raise problem
+            raise failed[0]
 
         return union
     if origin is Literal:
@@ -272,11 +290,14 @@ def _decoder(tp: Any, owner: type) -> Decoder:
             if not isinstance(value, list | tuple):
                 raise _Invalid("Input should be a valid list", "list_type")
             out = []
+            problems: list[tuple[tuple[Any, ...], str, str]] = []
             for i, v in enumerate(value):
                 try:
                     out.append(item(v))
                 except _Invalid as exc:
-                    raise _Invalid(exc.msg, exc.kind, (i, *exc.loc)) from None
+                    problems += exc.under(i)
+            if problems:
+                raise _Invalid.of(problems)
             return out
 
         return listed
@@ -288,11 +309,14 @@ def _decoder(tp: Any, owner: type) -> Decoder:
             if not isinstance(value, dict):
                 raise _Invalid("Input should be a valid dictionary", "dict_type")
             out = {}
+            problems: list[tuple[tuple[Any, ...], str, str]] = []
             for k, v in value.items():
                 try:
                     out[key(k)] = val(v)
                 except _Invalid as exc:
-                    raise _Invalid(exc.msg, exc.kind, (k, *exc.loc)) from None
+                    problems += exc.under(k)
+            if problems:
+                raise _Invalid.of(problems)
             return out
 
         return mapping
@@ -308,8 +332,7 @@ def _decoder(tp: Any, owner: type) -> Decoder:
             try:
                 return record._decode(value)
             except ValidationError as exc:
-                err = exc.errors()[0]
-                raise _Invalid(err["msg"], err["type"], tuple(err["loc"])) from None
+                raise _Invalid.of([(tuple(e["loc"]), e["msg"], e["type"]) for e in exc.errors()]) from None
 
         return nested
     simple = {int: _int, float: _float, str: _str, bool: _bool}
@@ -444,7 +467,7 @@ class Record:
                     for fn in c.after.get(name, ()):
                         value = fn(cls, value)
                 except _Invalid as exc:
-                    errors.append({"loc": (name, *exc.loc), "msg": exc.msg, "type": exc.kind})
+                    errors.extend({"loc": loc, "msg": msg, "type": kind} for loc, msg, kind in exc.under(name))
                     continue
                 except (ValueError, AssertionError) as exc:
                     errors.append({"loc": (name,), "msg": f"Value error, {exc}", "type": "value_error"})

@@ -128,3 +128,43 @@ def test_config_records_are_frozen_and_checked() -> None:
 def test_a_record_is_taken_as_it_is() -> None:
     rec = Outer.model_validate({"id": 1})
     assert Outer.model_validate(rec) is rec
+
+
+def test_every_problem_is_reported_not_only_the_first() -> None:
+    with pytest.raises(ValidationError) as info:
+        Config.model_validate({"stores": {
+            "us": {"bogus": 1, "notify": True},
+            "eu": {"commerce_url": "https://shop.example.eu", "walmart_client_id": "x",
+                   "timeouts": {"max_attempts": 0, "connect": -1}},
+        }})
+    locs = {tuple(e["loc"]) for e in info.value.errors()}
+    assert {("stores", "us", "commerce_url"), ("stores", "us", "walmart_client_id"), ("stores", "us", "bogus"),
+            ("stores", "us", "notify"), ("stores", "eu", "timeouts", "max_attempts"),
+            ("stores", "eu", "timeouts", "connect")} <= locs, locs
+    with pytest.raises(ValidationError) as info2:
+        Outer.model_validate({"id": 1, "tags": [1, "ok", 2]})
+    assert [tuple(e["loc"]) for e in info2.value.errors()] == [("tags", 0), ("tags", 2)]
+
+
+def test_a_table_that_is_not_a_valid_record_names_its_key_at_fault() -> None:
+    """``carriers`` takes a name or an inline table: a bad table is reported as a bad table, not as "not a
+    string"."""
+    base = {"commerce_url": "https://shop.example.com", "walmart_client_id": "x"}
+    for table, loc, kind in (({"other": "Acme", "url": "x"}, "url", "extra_forbidden"),
+                             ({"other": ""}, "other", "too_short"),
+                             ({"tracking_url": "x"}, "other", "missing")):
+        with pytest.raises(ValidationError) as info:
+            StoreConfig.model_validate({**base, "carriers": {"acme": table}})
+        assert (tuple(info.value.errors()[0]["loc"]), info.value.errors()[0]["type"]) == (
+            ("carriers", "acme", loc), kind), table
+    with pytest.raises(ValidationError) as info:
+        StoreConfig.model_validate({**base, "carriers": {"acme": 5}})
+    assert info.value.errors()[0]["type"] == "string_type"
+
+
+def test_booleans_accept_what_they_accepted_before() -> None:
+    base = {"commerce_url": "https://shop.example.com", "walmart_client_id": "x"}
+    for raw, want in ((1.0, True), (0.0, False), (1, True), ("no", False), (True, True)):
+        assert StoreConfig.model_validate({**base, "notify_customer": raw}).notify_customer is want, raw
+    with pytest.raises(ValidationError):
+        StoreConfig.model_validate({**base, "notify_customer": 0.5})
