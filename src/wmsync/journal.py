@@ -132,6 +132,9 @@ class DoneOperation:
 
 
 class Journal:
+    #: how a write transaction starts (SQLite takes the write lock at once; see MySQLJournal)
+    BEGIN = "BEGIN IMMEDIATE"
+
     def __init__(self, path: Path, *, clock: Any = None) -> None:
         self.path = path
         self._clock = clock
@@ -226,7 +229,7 @@ class Journal:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(self.BEGIN)
             try:
                 yield self.db
             except BaseException:

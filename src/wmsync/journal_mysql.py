@@ -21,8 +21,6 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,6 +147,8 @@ def _driver() -> Any:
 class MySQLJournal(Journal):
     """:class:`Journal` on a shared MariaDB/MySQL database, with ``GET_LOCK`` leases."""
 
+    BEGIN = "START TRANSACTION"
+
     def __init__(
         self, url: StateURL, password: str | None, *, clock: Any = None, connect_timeout: float = 10.0
     ) -> None:
@@ -228,17 +228,6 @@ class MySQLJournal(Journal):
     def schema_version(self) -> int:
         with self._lock:
             return self._version()
-
-    @contextmanager
-    def _tx(self) -> Iterator[Any]:
-        with self._lock:
-            self.db.execute("START TRANSACTION")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
