@@ -19,7 +19,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, dataclass_transform
 
 __all__ = ["Before", "Check", "Field", "Record", "ValidationError", "validator"]
@@ -216,6 +216,21 @@ def _any(value: Any) -> Any:
     return value
 
 
+def _each(entries: Iterable[tuple[Any, Any]], decode: Callable[[Any, Any], Any]) -> list[Any]:
+    """``decode(place, value)`` of every entry (a list's index, a table's key): every entry's problem is
+    reported, under its place, not only the first one."""
+    out: list[Any] = []
+    problems: list[tuple[tuple[Any, ...], str, str]] = []
+    for place, value in entries:
+        try:
+            out.append(decode(place, value))
+        except _Invalid as exc:
+            problems += exc.under(place)
+    if problems:
+        raise _Invalid.of(problems)
+    return out
+
+
 def _decoder(tp: Any, owner: type) -> Decoder:
     """The function that checks and converts a raw value to ``tp`` (raising ``_Invalid``)."""
     origin = typing.get_origin(tp)
@@ -289,16 +304,7 @@ def _decoder(tp: Any, owner: type) -> Decoder:
         def listed(value: Any) -> list[Any]:
             if not isinstance(value, list | tuple):
                 raise _Invalid("Input should be a valid list", "list_type")
-            out = []
-            problems: list[tuple[tuple[Any, ...], str, str]] = []
-            for i, v in enumerate(value):
-                try:
-                    out.append(item(v))
-                except _Invalid as exc:
-                    problems += exc.under(i)
-            if problems:
-                raise _Invalid.of(problems)
-            return out
+            return _each(enumerate(value), lambda _i, v: item(v))
 
         return listed
     if origin is dict:
@@ -308,16 +314,7 @@ def _decoder(tp: Any, owner: type) -> Decoder:
         def mapping(value: Any) -> dict[Any, Any]:
             if not isinstance(value, dict):
                 raise _Invalid("Input should be a valid dictionary", "dict_type")
-            out = {}
-            problems: list[tuple[tuple[Any, ...], str, str]] = []
-            for k, v in value.items():
-                try:
-                    out[key(k)] = val(v)
-                except _Invalid as exc:
-                    problems += exc.under(k)
-            if problems:
-                raise _Invalid.of(problems)
-            return out
+            return dict(_each(value.items(), lambda k, v: (key(k), val(v))))
 
         return mapping
     if isinstance(tp, type) and issubclass(tp, Record):
