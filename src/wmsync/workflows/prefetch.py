@@ -20,7 +20,7 @@ from wmsync.commerce.client import CommerceClient, Filter
 from wmsync.commerce.models import Order, Shipment
 from wmsync.config import StoreConfig
 from wmsync.errors import WmsyncError
-from wmsync.workflows.sync import shipments_of
+from wmsync.workflows.sync import shipments_by_order, shipments_of
 
 #: order numbers per search
 CHUNK = 50
@@ -145,12 +145,7 @@ class ShipmentReads:
         self.searches += 1
         self.orders += len(ids)
         try:
-            found: dict[int, list[Shipment]] = {}
-            for sh in self._commerce.search_shipments(
-                [[Filter("order_id", ",".join(str(i) for i in ids), "in")]], sort=(("entity_id", "ASC"),)
-            ):
-                if sh.order_id is not None:
-                    found.setdefault(sh.order_id, []).append(sh)
+            found = shipments_by_order(self._commerce, ids)
         except BaseException as exc:  # each waiting worker gets it, as its own read would have
             for t in batch.values():
                 t.error, t.done = exc, True

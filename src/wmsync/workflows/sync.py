@@ -189,7 +189,11 @@ class _ReadAhead:
 
 def shipments_of(commerce: CommerceClient, orders: Sequence[Order]) -> dict[int, list[Shipment]]:
     """The shipments of a page of orders in one search (only orders that shipped something)."""
-    ids = [o.entity_id for o in orders if any(i.qty_shipped > 0 for i in o.items)]
+    return shipments_by_order(commerce, [o.entity_id for o in orders if any(i.qty_shipped > 0 for i in o.items)])
+
+
+def shipments_by_order(commerce: CommerceClient, ids: Sequence[int]) -> dict[int, list[Shipment]]:
+    """The shipments of these Commerce orders (entity ids), by order: one search per page of orders."""
     out: dict[int, list[Shipment]] = {}
     for chunk in _chunks(ids, PAGE_SIZE):
         for sh in commerce.search_shipments(
