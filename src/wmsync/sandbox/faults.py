@@ -80,50 +80,27 @@ def _walmart_error(code: str, description: str, info: str) -> dict[str, object]:
     }
 
 
+#: Walmart's answer to each HTTP-level fault: (code, description, info)
+_WALMART_FAULTS = {
+    "500": ("SYSTEM_ERROR.GMP_ORDER_API", "Internal error occurred", "System encountered some internal error."),
+    "504": ("DOWNSTREAM_SYSTEM_TIME_OUT.GMP_ORDER_API", "Downstream system timed out",
+            "The downstream system did not respond in time."),
+    "520": ("SYSTEM_ERROR.GMP_GATEWAY_API", "Internal error occurred", "System encountered some internal error."),
+    "423": ("RESOURCE_IS_LOCKED.GMP_ORDER_API", "Resource is locked",
+            "The order is being updated by another request. Retry after some time."),
+    "429": ("REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API", "Request threshold violated",
+            "The number of requests has exceeded the allowed threshold. Retry after some time."),
+}
+
+
 def error_reply(service: str, kind: str) -> Reply:
     """The response an HTTP-level fault produces, in the service's own style."""
     if kind == "503":
         return Reply(503, raw=_HTML_503.encode(), content_type="text/html; charset=utf-8", headers={"Retry-After": "5"})
     if service == "walmart":
-        if kind == "500":
-            return Reply(
-                500,
-                _walmart_error(
-                    "SYSTEM_ERROR.GMP_ORDER_API", "Internal error occurred", "System encountered some internal error."
-                ),
-            )
-        if kind == "504":
-            return Reply(
-                504,
-                _walmart_error(
-                    "DOWNSTREAM_SYSTEM_TIME_OUT.GMP_ORDER_API",
-                    "Downstream system timed out",
-                    "The downstream system did not respond in time.",
-                ),
-            )
-        if kind == "520":
-            return Reply(
-                520,
-                _walmart_error(
-                    "SYSTEM_ERROR.GMP_GATEWAY_API", "Internal error occurred", "System encountered some internal error."
-                ),
-            )
-        if kind == "423":
-            return Reply(
-                423,
-                _walmart_error(
-                    "RESOURCE_IS_LOCKED.GMP_ORDER_API",
-                    "Resource is locked",
-                    "The order is being updated by another request. Retry after some time.",
-                ),
-            )
-        if kind == "429":
-            body = _walmart_error(
-                "REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API",
-                "Request threshold violated",
-                "The number of requests has exceeded the allowed threshold. Retry after some time.",
-            )
-            return Reply(429, body, headers={"Retry-After": "2", "x-current-token-count": "0"})
+        if kind in _WALMART_FAULTS:
+            headers = {"Retry-After": "2", "x-current-token-count": "0"} if kind == "429" else {}
+            return Reply(int(kind), _walmart_error(*_WALMART_FAULTS[kind]), headers=headers)
     else:
         if kind in ("520", "423"):
             kind = "500"  # Commerce has no such answers: its masked internal error instead
