@@ -201,13 +201,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except BrokenPipeError:
-        # the reader went away (`wmsync orders list | head`): stop quietly, like other Unix tools
-        import os
-
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        common.stdout_gone()  # the reader went away: stop quietly, like other Unix tools
         return 0
     except BaseException as exc:
         if isinstance(exc, SystemExit):

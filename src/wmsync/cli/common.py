@@ -411,6 +411,33 @@ class Runtime:
             CURRENT.remove(self)
 
 
+def stdout_gone() -> None:
+    """The reader of stdout went away (`wmsync orders list | head`): what is still written goes to /dev/null, so
+    the flush at exit does not fail again."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def streamed(rt: Runtime, write: Callable[[], R]) -> R:
+    """Print a stream of rows with ``write``. The reader going away stops the command quietly with exit 0, like
+    other Unix tools; an error met mid-stream goes to stderr with its exit code, and what was printed stays valid
+    (a closed JSON array)."""
+    from wmsync.errors import WmsyncError
+
+    try:
+        return write()
+    except BrokenPipeError:
+        stdout_gone()
+        raise typer.Exit(0) from None
+    except WmsyncError as exc:
+        rt.out.error(exc.message, exc.hint)
+        raise typer.Exit(int(exc.exit_code)) from exc
+
+
 def emit_unconfirmed(rt: Runtime, exc: UnconfirmedError, render: Callable[[Console, dict[str, Any]], None]) -> NoReturn:
     """Sent but not confirmed in time (exit 6): print the result document (``result: pending``) as on success,
     the message on stderr, then exit 6. Without an outcome the error goes to the usual handler."""

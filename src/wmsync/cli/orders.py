@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import Runtime, global_options
+from wmsync.cli.common import Runtime, global_options, streamed
 
 if TYPE_CHECKING:
     from wmsync.workflows.status import ListStats
@@ -128,7 +128,7 @@ def _list_orders(
 ) -> None:
     from datetime import UTC, datetime
 
-    from wmsync.errors import UsageError, WmsyncError
+    from wmsync.errors import UsageError
     from wmsync.timeparse import parse_since
     from wmsync.workflows import status as wf
 
@@ -153,18 +153,7 @@ def _list_orders(
     ctx = rt.context(rt.settings())
     rows = wf.list_orders(ctx, since=when, status=choice, limit=limit or None, stats=stats, fulfilment=who,
                           margin=margin_td.total_seconds())
-    try:
-        stream(rows, mode)
-    except BrokenPipeError:
-        # the reader went away (`wmsync orders list | head`): stop quietly, exit 0, like other Unix tools
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return
-    except WmsyncError as exc:
-        # what was printed stays valid (a closed JSON array); the error goes to stderr with its exit code
-        rt.out.error(exc.message, exc.hint)
-        raise typer.Exit(int(exc.exit_code)) from exc
+    streamed(rt, lambda: stream(rows, mode))
     summary(rt, stats, choice)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wmsync.cli.common import Runtime, emit_unconfirmed, global_options
+from wmsync.cli.common import Runtime, emit_unconfirmed, global_options, streamed
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -103,7 +103,7 @@ def _stream(rows: Iterator[dict[str, Any]], mode: str) -> int:
 def _list(rt: Runtime, status: str, since: str | None, jsonl: bool) -> None:
     from datetime import UTC, datetime
 
-    from wmsync.errors import UsageError, WmsyncError
+    from wmsync.errors import UsageError
     from wmsync.timeparse import parse_since
     from wmsync.workflows import returns as wf
 
@@ -116,16 +116,7 @@ def _list(rt: Runtime, status: str, since: str | None, jsonl: bool) -> None:
     mode = "jsonl" if jsonl else "json" if rt.json_mode else "human"
     rt.json_mode = rt.json_mode or jsonl
     rows = wf.list_returns(rt.context(rt.settings()), status=choice, since=when)
-    try:
-        n = _stream(rows, mode)
-    except BrokenPipeError:
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return
-    except WmsyncError as exc:
-        rt.out.error(exc.message, exc.hint)
-        raise typer.Exit(int(exc.exit_code)) from exc
+    n = streamed(rt, lambda: _stream(rows, mode))
     what = "returns" if choice == "all" else f"{choice} returns"
     rt.out.note(f"{n} {what} shown")
 
