@@ -9,6 +9,7 @@ the request log entry.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -82,23 +83,19 @@ def SandboxTransport(sandbox: Sandbox) -> httpx.BaseTransport:
     return _transport_class()(sandbox)  # type: ignore[no-any-return]
 
 
-_TRANSPORT: type | None = None
-
-
+@functools.cache
 def _transport_class() -> type:
-    global _TRANSPORT
-    if _TRANSPORT is None:
-        import httpx
+    """The transport class, defined when first wanted: httpx is loaded then, not with the sandbox."""
+    import httpx
 
-        class _SandboxTransport(httpx.BaseTransport):
-            def __init__(self, sandbox: Sandbox) -> None:
-                self._sandbox = sandbox
+    class _SandboxTransport(httpx.BaseTransport):
+        def __init__(self, sandbox: Sandbox) -> None:
+            self._sandbox = sandbox
 
-            def handle_request(self, request: httpx.Request) -> httpx.Response:
-                return self._sandbox.handle(request)
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            return self._sandbox.handle(request)
 
-        _TRANSPORT = _SandboxTransport
-    return _TRANSPORT
+    return _SandboxTransport
 
 
 class SandboxWire(Wire):
@@ -112,16 +109,21 @@ class SandboxWire(Wire):
         try:
             status, headers, body = self._sandbox.answer(req)
         except SandboxFault as exc:
-            raise WireError(_FAILURE[exc.kind], _FAULT_TEXT[_FAILURE[exc.kind]]) from None
+            failure, error, text = _TRANSPORT_FAULTS[exc.kind]
+            raise WireError(failure, f"{error}: {text}") from None
         return status, Headers(headers), body
 
 
-_FAILURE: dict[str, Any] = {"timeout": "timeout", "applied_timeout": "timeout", "connect": "connect",
-                            "reset": "reset", "applied_reset": "reset"}
-_FAULT_TEXT = {
-    "timeout": "ReadTimeout: The read operation timed out (sandbox fault)",
-    "connect": "ConnectError: [Errno 111] Connection refused (sandbox fault)",
-    "reset": "RemoteProtocolError: Server disconnected without sending a response. (sandbox fault)",
+#: each transport fault: what the client meets (a wire failure), and the httpx error and text that carry it
+_TRANSPORT_FAULTS: dict[str, tuple[Any, str, str]] = {
+    kind: (failure, error, text)
+    for kinds, failure, error, text in (
+        (("timeout", "applied_timeout"), "timeout", "ReadTimeout", "The read operation timed out (sandbox fault)"),
+        (("connect",), "connect", "ConnectError", "[Errno 111] Connection refused (sandbox fault)"),
+        (("reset", "applied_reset"), "reset", "RemoteProtocolError",
+         "Server disconnected without sending a response. (sandbox fault)"),
+    )
+    for kind in kinds
 }
 
 
@@ -579,8 +581,6 @@ class Sandbox:
 def _transport_error(kind: str, request: httpx.Request) -> httpx.TransportError:
     import httpx
 
-    if kind in ("timeout", "applied_timeout"):
-        return httpx.ReadTimeout("The read operation timed out (sandbox fault)", request=request)
-    if kind == "connect":
-        return httpx.ConnectError("[Errno 111] Connection refused (sandbox fault)", request=request)
-    return httpx.RemoteProtocolError("Server disconnected without sending a response. (sandbox fault)", request=request)
+    _, error, text = _TRANSPORT_FAULTS[kind]
+    exc: httpx.TransportError = getattr(httpx, error)(text, request=request)
+    return exc
