@@ -91,16 +91,12 @@ def _register(names: Sequence[str] | None = None) -> None:
         if name in GROUPS:
             module = importlib.import_module(f"wmsync.cli.{GROUPS[name]}")
             app.add_typer(module.app, name=name)
+            examples.attach_commands(module.app.registered_commands, (name,))
         else:
             module = importlib.import_module(f"wmsync.cli.{COMMANDS[name]}")
             before = len(app.registered_commands)
             module.register(app)
-            new = app.registered_commands[before:]
-            examples.attach_commands(new, ())
-            continue
-        group = app.registered_groups[-1]
-        if group.typer_instance is not None:
-            examples.attach_commands(group.typer_instance.registered_commands, (name,))
+            examples.attach_commands(app.registered_commands[before:], ())
     if names is None:
         app.registered_groups.sort(key=lambda g: list(GROUPS).index(g.name) if g.name in GROUPS else 99)
         app.registered_commands.sort(key=lambda c: list(COMMANDS).index(c.name) if c.name in COMMANDS else 99)

@@ -68,14 +68,3 @@ def attach_commands(infos: list[typer.models.CommandInfo], group: tuple[str, ...
         if info.name:
             _add(info, (*group, info.name))
 
-
-def attach(app: typer.Typer) -> None:
-    """Append each command's examples to its help (top-level commands and the groups' subcommands)."""
-    for info in app.registered_commands:
-        if info.name:
-            _add(info, (info.name,))
-    for group in app.registered_groups:
-        if group.name and group.typer_instance is not None:
-            for info in group.typer_instance.registered_commands:
-                if info.name:
-                    _add(info, (group.name, info.name))
